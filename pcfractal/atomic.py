@@ -1,0 +1,67 @@
+"""Atomic file writes: write to ``name.<random>.partial`` in the same folder, flush, fsync,
+then ``os.replace`` into place, so no final-named file is ever partial."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+PARTIAL_SUFFIX = ".partial"
+
+
+def _partial_name(path: Path) -> Path:
+    return path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; return the path."""
+    path = Path(path)
+    tmp = _partial_name(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def dumps_json(obj) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    return write_text(path, dumps_json(obj))
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """The .npy serialisation of an array (deterministic: no timestamps)."""
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def write_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    return write_bytes(path, npy_bytes(array))
+
+
+def remove_partials(folder: str | os.PathLike) -> int:
+    """Delete leftover ``*.partial`` files below ``folder`` (from a killed run); return how many."""
+    n = 0
+    for p in Path(folder).rglob(f"*{PARTIAL_SUFFIX}"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n

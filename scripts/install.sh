@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install pcfractal into ./.venv (created if missing) on a Debian machine with Python 3.11.
+#   bash scripts/install.sh          generation only (numpy, numba, open3d, torch CPU, ...)
+#   bash scripts/install.sh --test   + test tools, Ray and the mmdetection3d stack
+# Safe to re-run: every step is skipped or served from pip's cache when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_test=1 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg' (use --test or --help)" >&2; exit 2 ;;
+  esac
+done
+
+PY=${PYTHON:-python3}
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+
+# System libraries: open3d needs libusb-1.0; the viewer's headless screenshot needs Xvfb.
+need_apt=()
+dpkg -s libusb-1.0-0 >/dev/null 2>&1 || need_apt+=(libusb-1.0-0)
+if [ "$with_test" = 1 ]; then dpkg -s xvfb >/dev/null 2>&1 || need_apt+=(xvfb); fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "[install] apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || { echo "[install] creating .venv"; "$PY" -m venv .venv; }
+VPY=.venv/bin/python
+# pip, quietly; on failure its whole log goes to stderr and the script stops.
+pipq() {
+  local log; log=$(mktemp)
+  if ! "$VPY" -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2; rm -f "$log"; return 1
+  fi
+  rm -f "$log"
+}
+
+pipq "pip>=23" "setuptools<70" wheel
+# torch==2.13.0 is the CPU build; asking for any other version pulls gigabytes of CUDA.
+"$VPY" -c "import torch" 2>/dev/null || pipq torch==2.13.0
+if [ "$with_test" = 1 ]; then pipq -e ".[test]"; else pipq -e .; fi
+"$VPY" -c "import pcfractal, open3d" || { echo "[install] pcfractal did not import" >&2; exit 1; }
+
+if [ "$with_test" = 1 ] && [ -f scripts/install_mmdet3d.sh ]; then
+  bash scripts/install_mmdet3d.sh "$VPY"
+fi
+echo "[install] done: $("$VPY" -c 'import pcfractal; print("pcfractal", pcfractal.__version__)')"
