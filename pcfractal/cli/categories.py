@@ -74,14 +74,13 @@ def run(args) -> int:
         "diverged": result.diverged,
         "blocks": result.blocks,
         "acceptance_rate": result.acceptance_rate,
-        "seconds": round(elapsed, 3),
-    }
+    }  # no timings in files: the same build gives the same bytes
     cats = CategorySet(
         [c.params for c in result.categories],
         args.seed,
         settings,
         [{"block": c.block, "offset": c.offset, "variances": [float(v) for v in c.variances]} for c in result.categories],
-        {k: v for k, v in search_info.items() if k != "seconds"},
+        search_info,
     )
     write_reports(out, cats, np.array([c.variances for c in result.categories]), search_info)
     cats.save(out.file(CATEGORY_FILE))  # written last: its presence marks a finished build
