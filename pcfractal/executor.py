@@ -1,4 +1,4 @@
-"""Run work units in worker processes behind one small interface.
+"""Run work units in local worker processes or on Ray behind one small interface.
 
 ``executor.imap(fn, args_iterable)`` calls ``fn(*args)`` for each tuple and yields the results
 **in input order**, keeping at most ``window`` units in flight, so it can consume an endless
@@ -76,3 +76,133 @@ class LocalExecutor:
         finally:
             for f in pending:
                 f.cancel()
+
+
+class RayExecutor:
+    """The same ``imap`` on Ray: a local Ray started for the build, or an existing cluster.
+
+    Every unit is a Ray task; results come back in input order with at most ``window``
+    tasks in flight, so the output never depends on which node ran what or when it
+    finished. Ray re-runs a task whose worker died (``max_retries``), which is safe because
+    every unit is idempotent: it derives its randomness from its key, writes its files
+    under a temporary name and renames them into place, and skips files already there.
+
+    Args:
+        address: ``None`` (default) starts a local Ray with ``workers`` CPUs; otherwise the
+            address of a running cluster (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``).
+        workers: CPUs of the local Ray (``None``/0 = all cores); ignored for a cluster.
+        window: tasks in flight (default: twice the cluster's CPUs).
+        max_retries: re-runs of a task whose worker process died (default 3).
+        object_store_mb: object store of a local Ray in MiB (default 256; units return
+            small summaries, the data goes to files).
+
+    A local Ray started here stays up for the rest of the process (so the stages of
+    ``build`` share it) and is shut down at exit. The code must be importable on every
+    node (``pip install pcfractal`` there).
+    """
+
+    def __init__(self, address: str | None = None, workers: int | None = None, window: int | None = None, max_retries: int = 3, object_store_mb: int = 256):
+        self.address = address
+        self.local_cpus = check_workers(workers)
+        self._window = window
+        self.max_retries = int(max_retries)
+        self.object_store_mb = int(object_store_mb)
+        self._remote_cache: dict = {}
+        self.workers = self.local_cpus if address is None else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self._remote_cache.clear()
+
+    def _ray(self):
+        try:
+            import ray
+        except ImportError:
+            raise RuntimeError("--ray needs Ray: pip install 'ray>=2.9' (or pip install 'pcfractal[ray]')") from None
+        if not ray.is_initialized():
+            import logging
+
+            if self.address is None:
+                ray.init(
+                    address="local",
+                    num_cpus=self.local_cpus,
+                    include_dashboard=False,
+                    object_store_memory=self.object_store_mb * 2**20,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                )
+            else:
+                try:
+                    ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
+                except (ConnectionError, ValueError, RuntimeError) as e:
+                    raise RuntimeError(f"cannot connect to the Ray cluster at {self.address!r}: {e}") from None
+        if self.workers is None:
+            self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        return ray
+
+    @property
+    def window(self) -> int:
+        return self._window or 2 * (self.workers or self.local_cpus)
+
+    def _remote(self, ray, fn: Callable):
+        r = self._remote_cache.get(fn)
+        if r is None:
+            r = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(fn)
+            self._remote_cache[fn] = r
+        return r
+
+    def imap(self, fn: Callable, args: Iterable[tuple]) -> Iterator:
+        """Yield ``fn(*a)`` for every ``a`` in ``args``, in order."""
+        ray = self._ray()
+        remote = self._remote(ray, fn)
+        pending: deque = deque()
+        it = iter(args)
+        try:
+            for a in it:
+                pending.append(remote.remote(*a))
+                if len(pending) >= self.window:
+                    yield _ray_get(ray, pending.popleft())
+            while pending:
+                yield _ray_get(ray, pending.popleft())
+        finally:
+            for ref in pending:
+                try:
+                    ray.cancel(ref, force=False)
+                except Exception:  # already finished or gone
+                    pass
+
+
+def _ray_get(ray, ref):
+    """``ray.get`` that re-raises a task's own exception type (ValueError, OSError...)."""
+    from ray.exceptions import RayTaskError, RayError
+
+    try:
+        return ray.get(ref)
+    except RayTaskError as e:
+        cause = e.as_instanceof_cause()
+        raise cause from None
+    except RayError as e:  # worker died more often than max_retries, node lost...
+        raise RuntimeError(f"Ray task failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+
+
+def make_executor(workers: int | None = 1, ray: bool = False, ray_address: str | None = None, window: int | None = None):
+    """The executor for a build: local processes (default), a local Ray (``ray=True``) or
+    an existing Ray cluster (``ray_address``). All three give the same results."""
+    if ray_address:
+        return RayExecutor(address=ray_address, window=window)
+    if ray:
+        return RayExecutor(address=None, workers=workers, window=window)
+    return LocalExecutor(workers, window=window)
+
+
+def describe(executor) -> str:
+    """A short human description (for summaries and --dry-run)."""
+    if isinstance(executor, RayExecutor):
+        where = "local Ray" if executor.address is None else f"Ray cluster {executor.address}"
+        return f"{where}, {executor.workers or executor.local_cpus} CPUs"
+    return f"{executor.workers} local worker process{'es' if executor.workers != 1 else ''}"
