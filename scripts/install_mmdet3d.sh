@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Install the mmdetection3d stack into a venv that already has torch:
+#   bash scripts/install_mmdet3d.sh [PYTHON]        (PYTHON defaults to .venv/bin/python)
+#
+# mmengine 0.10.7, mmcv 2.1.0 compiled from its sdist with its ops (the CPU ops here; the
+# CUDA ops too where torch has CUDA and nvcc is found), mmdet 3.2.0, and mmdet3d 1.4.0
+# without its declared requirements (they pull nuscenes-devkit / lyft-dataset-sdk pins
+# that do not build) plus what mmdet3d really imports. pcfractal.mmdet3d then adds CPU
+# versions of mmcv's CUDA-only point ops and fixes checkpoint loading for torch >= 2.6.
+#
+# torch is never changed: every pip call is constrained to the torch (and numpy) already
+# in the venv, so CPU users keep torch 2.13.0+cpu and CUDA users keep their CUDA build.
+# The mmcv compile takes about 13 min on 2 cores; pip keeps the built wheel in its cache
+# (~/.cache/pip/wheels), and later runs install it in seconds. When everything is already
+# in place the script only checks the imports and exits. Needs root (or sudo) only if a
+# system library is missing (libGL for opencv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${1:-.venv/bin/python}
+MMENGINE=0.10.7
+MMCV=2.1.0
+MMDET=3.2.0
+MMDET3D=1.4.0
+# What mmdet3d 1.4.0 imports (found by importing its models, datasets, evaluation,
+# engine and visualisation packages) beyond mmdet's and mmengine's own requirements.
+EXTRAS=(pyquaternion pandas scikit-learn cachetools plyfile scikit-image networkx
+        shapely terminaltables pycocotools tensorboard scipy numba trimesh open3d)
+# Installed with --no-deps: their metadata pins an old matplotlib / numpy < 2.
+NODEPS=(nuscenes-devkit==1.2.0 lyft_dataset_sdk==0.0.8)
+
+log() { echo "[install_mmdet3d] $*"; }
+die() { echo "[install_mmdet3d] error: $*" >&2; exit 1; }
+
+[ -x "$PY" ] || die "no python at '$PY': create the venv and install torch first (bash scripts/install.sh)"
+"$PY" -c "import torch" 2>/dev/null \
+  || die "torch is not importable with $PY: install it first (pip install torch==2.13.0 for the CPU build)"
+
+# The check that decides whether anything needs doing, and that ends every run.
+check_stack() {
+  "$PY" - "$MMENGINE" "$MMCV" "$MMDET" "$MMDET3D" <<'EOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+want = dict(zip(('mmengine', 'mmcv', 'mmdet', 'mmdet3d'), sys.argv[1:]))
+for name, ver in want.items():
+    try:
+        have = version(name)
+    except PackageNotFoundError:
+        sys.exit(f'{name} is not installed')
+    if have != ver:
+        sys.exit(f'{name} {have} is installed, {ver} is wanted')
+import mmcv.ops  # noqa: F401  (loads the compiled mmcv._ext)
+from mmcv.utils import ext_loader
+ext_loader.load_ext('_ext', ['furthest_point_sampling_forward', 'nms'])
+import cv2  # noqa: F401
+import mmdet3d.datasets, mmdet3d.engine, mmdet3d.evaluation  # noqa: F401,E401
+import mmdet3d.models, mmdet3d.visualization  # noqa: F401,E401
+EOF
+}
+
+t_start=$(date +%s)
+if check_stack 2>/dev/null; then
+  log "mmengine $MMENGINE, mmcv $MMCV (with ops), mmdet $MMDET, mmdet3d $MMDET3D already installed"
+  exit 0
+fi
+
+BIN=$(dirname "$PY")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Pin what the venv already has: pip must never swap torch (a CUDA build is GBs) or numpy.
+"$PY" - >"$tmp/constraints.txt" <<'EOF'
+import numpy, torch
+print(f'torch=={torch.__version__}')
+print(f'numpy=={numpy.__version__}')
+EOF
+log "constraints: $(tr '\n' ' ' <"$tmp/constraints.txt")"
+
+pipq() {  # pip install, quiet; the whole log on failure
+  if ! "$PY" -m pip install --disable-pip-version-check -c "$tmp/constraints.txt" "$@" \
+      >"$tmp/pip.log" 2>&1; then
+    grep -v "^WARNING: Location" "$tmp/pip.log" >&2
+    die "pip install $* failed"
+  fi
+}
+
+# mmcv's setup.py imports pkg_resources (setuptools < 70); mmengine uses it at run time too.
+# ninja lets torch's extension builder compile on every core.
+pipq "setuptools<70" wheel
+if ! command -v ninja >/dev/null 2>&1 && [ ! -x "$BIN/ninja" ]; then pipq ninja; fi
+export PATH="$BIN:$PATH"
+
+mmcv_ops_ok() {
+  "$PY" -c "
+from importlib.metadata import version
+assert version('mmcv') == '$MMCV'
+from mmcv.utils import ext_loader
+ext_loader.load_ext('_ext', ['furthest_point_sampling_forward', 'nms'])" >/dev/null 2>&1
+}
+
+if ! mmcv_ops_ok; then
+  log "mmcv $MMCV with ops: building from the sdist unless pip's cache has the wheel" \
+      "(a cold build takes about 13 min on 2 cores)"
+  t0=$(date +%s)
+  MMCV_WITH_OPS=1 pipq --no-build-isolation "mmcv==$MMCV"
+  if grep -q "Building wheel for mmcv" "$tmp/pip.log"; then
+    log "mmcv compiled in $(( $(date +%s) - t0 )) s; pip cached the wheel"
+  else
+    log "mmcv installed from pip's wheel cache in $(( $(date +%s) - t0 )) s"
+  fi
+  if ! mmcv_ops_ok; then
+    # A cached wheel built against another torch, or without ops: rebuild it once.
+    log "the installed mmcv has no working ops: dropping pip's cached mmcv wheel and rebuilding"
+    "$PY" -m pip cache remove "mmcv-$MMCV*" >/dev/null 2>&1 || true
+    MMCV_WITH_OPS=1 pipq --no-build-isolation --force-reinstall --no-deps "mmcv==$MMCV"
+    mmcv_ops_ok || die "mmcv $MMCV was built but its ops do not load"
+  fi
+fi
+
+log "mmengine $MMENGINE, mmdet $MMDET, mmdet3d $MMDET3D and what mmdet3d imports"
+pipq "mmengine==$MMENGINE" "mmdet==$MMDET" "${EXTRAS[@]}"
+pipq --no-deps "mmdet3d==$MMDET3D" "${NODEPS[@]}"
+
+# opencv-python (required by mmcv) needs libGL / libglib at import time.
+if ! "$PY" -c "import cv2" >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  log "import cv2 failed: installing libgl1 and libglib2.0-0"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null
+fi
+
+if ! err=$(check_stack 2>&1); then
+  echo "$err" >&2
+  die "the mmdetection3d stack does not import"
+fi
+log "done in $(( $(date +%s) - t_start )) s: mmengine $MMENGINE, mmcv $MMCV, mmdet $MMDET, mmdet3d $MMDET3D"
