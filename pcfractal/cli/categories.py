@@ -13,7 +13,8 @@ from ..normalize import check_threshold
 from ..presets import preset
 from ..search import SearchSettings, search_categories
 from ..store import CATEGORY_FILE, CategorySet
-from ._common import OutputDir, add_common, check_writable_parent, executor_for, positive_int, progress, summary
+from ..search import search_block
+from ._common import OutputDir, Plan, add_common, build_errors, check_writable_parent, executor_for, positive_int, progress, report_plan, summary
 
 GALLERY_FILE = "gallery.png"
 STATS_FILE = "stats.json"
@@ -57,12 +58,16 @@ def run(args) -> int:
     count, s = settings_from_args(args)
     check_writable_parent(args.out)
     settings = {**dataclasses.asdict(s), "count": count}
-    out = OutputDir(args.out, "categories", {"seed": args.seed, **settings}, args.overwrite).open()
-    if out.resumed and out.file(CATEGORY_FILE).is_file() and out.file(STATS_FILE).is_file():
+    if args.dry_run:
+        return report_plan(args, "categories", plan_categories(count, args.seed, s))
+    out = OutputDir(args.out, "categories", {"seed": args.seed, **settings}, args.overwrite).open(need_bytes=plan_categories(count, args.seed, s, probe=False).bytes)
+    if out.resumed and all(out.file(f).is_file() for f in (CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD)):
+        if not out.complete():  # killed after the category file, before the manifest
+            out.finish({"categories": count}, expected=[CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD])
         print(f"{args.out}: already complete")
         return 0
     t0 = time.perf_counter()
-    with executor_for(args) as ex, progress(count, "categories", "cat") as bar:
+    with build_errors(out.path), executor_for(args) as ex, progress(count, "categories", "cat") as bar:
         def tick(n_found, res):
             bar.update(n_found - bar.n)
             bar.set_postfix(tried=f"{(res.block + 1) * s.block_size:,}")
@@ -82,8 +87,10 @@ def run(args) -> int:
         [{"block": c.block, "offset": c.offset, "variances": [float(v) for v in c.variances]} for c in result.categories],
         search_info,
     )
-    write_reports(out, cats, np.array([c.variances for c in result.categories]), search_info)
-    cats.save(out.file(CATEGORY_FILE))  # written last: its presence marks a finished build
+    with build_errors(out.path):
+        write_reports(out, cats, np.array([c.variances for c in result.categories]), search_info)
+        cats.save(out.file(CATEGORY_FILE))  # its presence marks a finished search
+    out.finish({"categories": count, "candidates_tried": result.tried}, expected=[CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD])
     summary(
         f"categories: {count} found in {elapsed:.1f} s -> {args.out}",
         [
@@ -92,7 +99,7 @@ def run(args) -> int:
             ("diverged", f"{result.diverged:,} ({result.diverged / result.tried:.1%})"),
             ("acceptance rate", f"{result.acceptance_rate:.4%}"),
             ("maps per system", report.category_stats(cats.systems, None, {})["n_maps_histogram"]),
-            ("files", f"{CATEGORY_FILE}, {GALLERY_FILE}, {STATS_FILE}, {STATS_MD}"),
+            ("files", f"{CATEGORY_FILE}, {GALLERY_FILE}, {STATS_FILE}, {STATS_MD}, manifest.json"),
         ],
     )
     return 0
@@ -106,3 +113,32 @@ def write_reports(out: OutputDir, cats: CategorySet, variances, search_info: dic
     stats = report.category_stats(cats.systems, variances, search_info)
     atomic.write_json(out.file(STATS_FILE), stats)
     atomic.write_text(out.file(STATS_MD), report.stats_markdown("Category search", stats))
+
+
+PER_CATEGORY_BYTES = 1600  # categories.json per category (2-4 maps); refined by the probe
+
+
+def plan_categories(count: int, seed: int, s: SearchSettings, probe: bool = True, probe_seconds: float = 2.0) -> Plan:
+    """Files, bytes and time of a search. ``probe`` runs the first blocks here on one core
+    (about ``probe_seconds``) to measure the block time and the acceptance rate; the time
+    printed is rough, since acceptance varies from block to block."""
+    notes, unit_seconds, units = [], None, 0
+    per_cat = PER_CATEGORY_BYTES
+    if probe:
+        search_block(seed, 0, SearchSettings(**{**dataclasses.asdict(s), "block_size": 8}))  # load compiled kernels
+        t0, blocks, accepted = time.perf_counter(), 0, []
+        while blocks < 1 or (time.perf_counter() - t0 < probe_seconds and blocks < 16):
+            accepted += search_block(seed, blocks, s).accepted
+            blocks += 1
+        unit_seconds = (time.perf_counter() - t0) / blocks
+        rate = max(len(accepted), 0.5) / (blocks * s.block_size)
+        units = max(1, -(-count // max(1e-12, rate * s.block_size)).__int__())
+        if accepted:
+            import json
+
+            per_cat = len(json.dumps(CategorySet([c.params for c in accepted]).to_dict()["categories"], indent=2)) // len(accepted) + 150
+        notes.append(f"probe: {blocks} block(s) of {s.block_size:,} candidates, {len(accepted)} accepted, {unit_seconds:.2f} s per block on one core")
+        notes.append(f"expected: ~{units:,} blocks (~{units * s.block_size:,} candidates) for {count:,} categories; acceptance varies, so the time is rough")
+    tiles = min(count, 64)
+    n_bytes = 400 + count * per_cat + 2000 + tiles * 1000 + 4000 + 600 * 2
+    return Plan(files=5, bytes=n_bytes, units=units, unit_seconds=unit_seconds, notes=notes)
