@@ -14,6 +14,7 @@ from numba import njit
 
 from . import ifs
 
+DRAW_CHUNK = 1 << 15  # draws per kernel call for long orbits (256 KiB: stays in cache)
 DEFAULT_BOUND = 1e9  # |coordinate| above this counts as diverging (float64 overflows near 1e308)
 
 
@@ -37,6 +38,23 @@ def _make_chaos_fill(dim: int):
     keys closures by their cell contents, so the 2D and 3D kernels are cached apart.
     """
 
+    @njit(cache=True, nogil=True, inline="always")
+    def step(a, t, cum_p, u, x, y, bound):
+        """One chaos-game step from x (in place); False when the new point is out of bound."""
+        k = 0
+        for j in range(cum_p.shape[0] - 1):  # branch-free map selection: 2x faster than a search
+            k += u >= cum_p[j]
+        ok = True
+        for r in range(dim):
+            acc = t[k, r]
+            for c in range(dim):
+                acc += a[k, r, c] * x[c]
+            y[r] = acc
+            ok &= abs(acc) < bound  # False for NaN too
+        for r in range(dim):
+            x[r] = y[r]
+        return ok
+
     @njit(cache=True, nogil=True)
     def chaos_fill(a, t, cum_p, u, out, x, burn_in, bound):
         """Run the chaos game into ``out`` (n, D) float64; return (ok, steps taken).
@@ -50,29 +68,18 @@ def _make_chaos_fill(dim: int):
         The draws come as an array, not a Generator: numba types a Generator argument on
         every call (about 80 us), more than a whole 4,000-point instance costs.
         """
-        n = out.shape[0]
-        m = cum_p.shape[0]
+        if u.shape[0] < burn_in + out.shape[0]:
+            raise ValueError("chaos_fill: fewer draws than burn_in + points")
         y = np.empty(dim)
-        total = burn_in + n
-        for s in range(total):
-            k = 0
-            for j in range(m - 1):  # branch-free map selection: 2x faster than a search
-                k += u[s] >= cum_p[j]
-            ok = True
-            for r in range(dim):
-                acc = t[k, r]
-                for c in range(dim):
-                    acc += a[k, r, c] * x[c]
-                y[r] = acc
-                ok &= abs(acc) < bound  # False for NaN too
-            if not ok:
+        for s in range(burn_in):
+            if not step(a, t, cum_p, u[s], x, y, bound):
                 return False, s + 1
+        for s in range(out.shape[0]):
+            if not step(a, t, cum_p, u[burn_in + s], x, y, bound):
+                return False, burn_in + s + 1
             for r in range(dim):
-                x[r] = y[r]
-            if s >= burn_in:
-                for r in range(dim):
-                    out[s - burn_in, r] = x[r]
-        return True, total
+                out[s, r] = x[r]
+        return True, burn_in + out.shape[0]
 
     return chaos_fill
 
@@ -120,7 +127,27 @@ def chaos_game(
     if out is None:
         out = np.empty((n_points, a.shape[1]), dtype=np.float64)
     kernel = CHAOS_FILL[a.shape[1]]
+    a, t, cum = np.ascontiguousarray(a), np.ascontiguousarray(t), cumulative(p)
     x = np.zeros(a.shape[1])
-    u = rng.random(burn_in + n_points)
-    ok, _ = kernel(np.ascontiguousarray(a), np.ascontiguousarray(t), cumulative(p), u, out, x, burn_in, bound)
-    return out if ok else None
+    total = burn_in + n_points
+    if total <= DRAW_CHUNK:
+        ok, _ = kernel(a, t, cum, rng.random(total), out, x, burn_in, bound)
+        return out if ok else None
+    # Long orbits: draw in cache-sized chunks and continue the orbit from x (same stream,
+    # same points; keeps the draws in L2 instead of a burn_in + n_points array in RAM).
+    u = np.empty(DRAW_CHUNK)
+    burn_left, done = burn_in, 0
+    while burn_left or done < n_points:
+        if burn_left:  # a chunk of burn-in steps only
+            k = min(DRAW_CHUNK, burn_left)
+            target, skip = out[:0], k
+            burn_left -= k
+        else:
+            k = min(DRAW_CHUNK, n_points - done)
+            target, skip = out[done : done + k], 0
+            done += k
+        rng.random(out=u[:k])
+        ok, _ = kernel(a, t, cum, u[:k], target, x, skip, bound)
+        if not ok:
+            return None
+    return out

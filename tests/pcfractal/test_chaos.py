@@ -49,3 +49,14 @@ def test_burn_in_drops_the_first_steps():
 def test_rejects_nonpositive_point_count():
     with pytest.raises(ValueError):
         chaos.chaos_game(np.random.default_rng(1).uniform(-0.6, 0.6, (3, 12)), 0, np.random.default_rng(0))
+
+
+def test_long_orbits_drawn_in_chunks_equal_one_pass():
+    params = np.random.default_rng(1).uniform(-0.6, 0.6, (4, 12))
+    burn, n = chaos.DRAW_CHUNK * 2 + 17, chaos.DRAW_CHUNK * 3 + 5
+    chunked = chaos.chaos_game(params, n, np.random.default_rng(3), burn_in=burn)
+    a, t = ifs.split(params)
+    out = np.empty((n, 3))
+    u = np.random.default_rng(3).random(burn + n)
+    ok, _ = chaos.CHAOS_FILL[3](a, t, chaos.cumulative(ifs.probabilities(params)), u, out, np.zeros(3), burn, 1e9)
+    assert ok and np.array_equal(chunked, out)
