@@ -20,6 +20,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # System libraries: open3d needs libusb-1.0; the viewer's headless screenshot needs Xvfb.
 need_apt=()
+"$PY" -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
 dpkg -s libusb-1.0-0 >/dev/null 2>&1 || need_apt+=(libusb-1.0-0)
 if [ "$with_test" = 1 ]; then dpkg -s xvfb >/dev/null 2>&1 || need_apt+=(xvfb); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
