@@ -45,3 +45,318 @@ def tile_grid(tiles: list[np.ndarray], columns: int, pad: int = 2, background: i
         r, c = divmod(k, columns)
         grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = t
     return grid
+
+
+# ---------------------------------------------------------------------------------------
+# Perspective camera (ExFractalDB, galleries) and point/patch/line kernels (FractalDB, RCDB)
+# ---------------------------------------------------------------------------------------
+#
+# Camera convention (the independent check in tests/images/test_projection.py restates it):
+#   eye: camera position; the camera looks at ``target`` (the origin by default).
+#   forward f = (target - eye) / |target - eye|.
+#   reference up = world +z, or world +y when |f . z| > 0.999 (looking straight up/down).
+#   right r = normalise(f x up); up u = r x f; then a roll by angle phi about f:
+#   r' = cos(phi) r + sin(phi) u,  u' = -sin(phi) r + cos(phi) u.
+#   Camera coordinates of a point p: x = r'.(p - eye), y = u'.(p - eye), z = f.(p - eye).
+#   Pinhole with vertical = horizontal field of view ``fov``: focal = (size / 2) / tan(fov / 2)
+#   pixels; column = cx + focal * x / z, row = cy - focal * y / z with cx = cy = size / 2
+#   (continuous pixel coordinates: pixel (i, j) covers [i, i+1) x [j, j+1)); a point is drawn
+#   at (floor(row), floor(column)) when z > near and the pixel lies inside the image.
+
+
+class Camera:
+    """A pinhole camera: ``rotation`` (3, 3) float64 with rows (right, up, forward), ``eye`` (3,)
+    float64, ``focal`` in pixels, principal point (``cx``, ``cy``) in pixels, ``size`` (square
+    images, pixels) and ``near`` (points with depth <= near are not drawn)."""
+
+    __slots__ = ("rotation", "eye", "focal", "cx", "cy", "size", "near")
+
+    def __init__(self, rotation, eye, focal, cx, cy, size, near=1e-3):
+        self.rotation = np.ascontiguousarray(rotation, dtype=np.float64)
+        self.eye = np.ascontiguousarray(eye, dtype=np.float64)
+        self.focal, self.cx, self.cy, self.size, self.near = float(focal), float(cx), float(cy), int(size), float(near)
+
+    def __repr__(self) -> str:
+        return f"Camera(eye={self.eye.tolist()}, focal={self.focal:.3f}, size={self.size})"
+
+
+def look_at(eye, target=(0.0, 0.0, 0.0), roll: float = 0.0, fov_deg: float = 45.0, size: int = 224, near: float = 1e-3) -> Camera:
+    """The camera at ``eye`` looking at ``target`` with a ``roll`` (radians) about the view axis,
+    ``fov_deg`` field of view (degrees, in (0, 180)) and a ``size`` x ``size`` image."""
+    if not 0.0 < fov_deg < 180.0:
+        raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
+    if size <= 0:
+        raise ValueError(f"image size must be positive, got {size}")
+    eye = np.asarray(eye, dtype=np.float64)
+    f = np.asarray(target, dtype=np.float64) - eye
+    dist = np.linalg.norm(f)
+    if not dist > 0.0:
+        raise ValueError("the camera cannot sit on its target")
+    f = f / dist
+    up = np.array([0.0, 0.0, 1.0]) if abs(f[2]) <= 0.999 else np.array([0.0, 1.0, 0.0])
+    r = np.cross(f, up)
+    r /= np.linalg.norm(r)
+    u = np.cross(r, f)
+    c, s = np.cos(roll), np.sin(roll)
+    rot = np.stack([c * r + s * u, -s * r + c * u, f])
+    focal = (size / 2.0) / np.tan(np.radians(fov_deg) / 2.0)
+    return Camera(rot, eye, focal, size / 2.0, size / 2.0, size, near)
+
+
+def random_camera(rng: np.random.Generator, distance: float = 4.0, fov_deg: float = 45.0, size: int = 224) -> Camera:
+    """A viewpoint uniform on the sphere of radius ``distance`` around the origin, looking at
+    it, with a roll uniform in [0, 2 pi). Draws 3 ``standard_normal`` then 1 ``random``."""
+    d = rng.standard_normal(3)
+    n = np.linalg.norm(d)
+    while not n > 1e-12:  # probability ~0; keeps the draw well defined
+        d = rng.standard_normal(3)
+        n = np.linalg.norm(d)
+    roll = rng.random() * 2.0 * np.pi
+    return look_at(d / n * distance, roll=roll, fov_deg=fov_deg, size=size)
+
+
+def project(points: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+    """Continuous pixel coordinates (n, 2) as (column, row) and depths (n,) of (n, 3) points
+    (plain numpy, for galleries and checks; ``splat_perspective`` is the fast path)."""
+    q = (np.asarray(points, dtype=np.float64) - camera.eye) @ camera.rotation.T
+    z = q[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        col = camera.cx + camera.focal * q[:, 0] / z
+        row = camera.cy - camera.focal * q[:, 1] / z
+    return np.stack([col, row], axis=1), z
+
+
+@njit(cache=True, nogil=True)
+def _splat_perspective(points, scale, shift, rot, eye, focal, cx, cy, near, image, value):
+    """Kernel of ``splat_perspective``: draws the points ``points * scale + shift``.
+
+    The affine map is folded into the camera (q = R (p scale + shift - eye) = (R scale) p +
+    R (shift - eye)), and one division per point: 100k points in about 0.5 ms.
+    """
+    h, w = image.shape
+    r00, r01, r02 = rot[0, 0] * scale, rot[0, 1] * scale, rot[0, 2] * scale
+    r10, r11, r12 = rot[1, 0] * scale, rot[1, 1] * scale, rot[1, 2] * scale
+    r20, r21, r22 = rot[2, 0] * scale, rot[2, 1] * scale, rot[2, 2] * scale
+    dx = shift[0] - eye[0]
+    dy = shift[1] - eye[1]
+    dz = shift[2] - eye[2]
+    t0 = rot[0, 0] * dx + rot[0, 1] * dy + rot[0, 2] * dz
+    t1 = rot[1, 0] * dx + rot[1, 1] * dy + rot[1, 2] * dz
+    t2 = rot[2, 0] * dx + rot[2, 1] * dy + rot[2, 2] * dz
+    fw = float(w)
+    fh = float(h)
+    drawn = 0
+    for i in range(points.shape[0]):
+        px = points[i, 0]
+        py = points[i, 1]
+        pz = points[i, 2]
+        z = r20 * px + r21 * py + r22 * pz + t2
+        if z > near:
+            k = focal / z
+            col = cx + k * (r00 * px + r01 * py + r02 * pz + t0)
+            row = cy - k * (r10 * px + r11 * py + r12 * pz + t1)
+            if col >= 0.0 and row >= 0.0 and col < fw and row < fh:
+                image[int(row), int(col)] = value
+                drawn += 1
+    return drawn
+
+
+_NO_SHIFT = np.zeros(3)
+
+
+def splat_perspective(points: np.ndarray, camera: Camera, image: np.ndarray, value: int = 255, scale: float = 1.0, shift: np.ndarray | None = None) -> int:
+    """Draw (n, 3) float64 points seen by ``camera`` as 1-pixel dots of ``value`` into the
+    uint8 ``image`` (h, w) in place (no depth test: every dot has the same value). With
+    ``scale``/``shift`` the points drawn are ``points * scale + shift`` (a normalisation
+    applied on the fly, without a pass over the cloud). Returns how many points landed
+    inside the image."""
+    return _splat_perspective(
+        np.ascontiguousarray(points, dtype=np.float64), float(scale),
+        _NO_SHIFT if shift is None else np.ascontiguousarray(shift, dtype=np.float64),
+        camera.rotation, camera.eye, camera.focal, camera.cx, camera.cy, camera.near, image, value,
+    )
+
+
+@njit(cache=True, nogil=True)
+def normalization_affine(points):
+    """(ok, scale, shift (D,)) such that ``points * scale + shift`` is the cloud normalised
+    as ``pcfractal.normalize.normalize_inplace`` does (one global min-max to [-1, 1], then
+    centred; equal up to rounding), in one pass and without modifying ``points``.
+    ok is False for a non-finite or zero-extent cloud."""
+    n, d = points.shape
+    lo = np.inf
+    hi = -np.inf
+    total = np.zeros(d)
+    for i in range(n):
+        for r in range(d):
+            v = points[i, r]
+            lo = min(lo, v)
+            hi = max(hi, v)
+            total[r] += v
+    span = hi - lo
+    shift = np.zeros(d)
+    if not (span > 0.0 and np.isfinite(span)):
+        return False, 1.0, shift
+    scale = 2.0 / span
+    for r in range(d):
+        # normalised mean = (mean - lo) * scale - 1; p_norm = (p - lo) * scale - 1 - that
+        shift[r] = -total[r] / n * scale
+    return True, scale, shift
+
+
+def render_points(points: np.ndarray, camera: Camera, value: int = 255) -> np.ndarray:
+    """A new black ``camera.size`` square uint8 image with the points drawn (white by default)."""
+    image = np.zeros((camera.size, camera.size), dtype=np.uint8)
+    splat_perspective(points, camera, image, value)
+    return image
+
+
+@njit(cache=True, nogil=True)
+def fit_splat_patch(points, size, pad, image, value, mask, flip_x, flip_y):
+    """Stretch 2D points to the image and stamp a 3x3 ``mask`` at each; return pixels lit.
+
+    points: (n, 2) float64 (x right, y up). Each axis is min-max scaled on its own (the
+    aspect ratio is not kept) onto pixels [pad, size - pad): column =
+    pad + min(floor((x - xmin) / (xmax - xmin) * inner), inner - 1) with inner = size - 2 pad,
+    row likewise from y with y growing upwards (row = size - 1 - that). ``flip_x`` /
+    ``flip_y`` mirror the columns / rows. ``mask`` (3, 3) uint8: non-zero cells are drawn,
+    centred on the point's pixel (clipped at the border); a mask with only its centre set
+    is point rendering. Returns the number of pixels that went from 0 to non-zero (so on a
+    zero image: the lit pixel count), or -1 when an axis has no extent or is not finite.
+    """
+    n = points.shape[0]
+    h, w = image.shape
+    xmin = np.inf
+    xmax = -np.inf
+    ymin = np.inf
+    ymax = -np.inf
+    for i in range(n):
+        x = points[i, 0]
+        y = points[i, 1]
+        xmin = min(xmin, x)
+        xmax = max(xmax, x)
+        ymin = min(ymin, y)
+        ymax = max(ymax, y)
+    sx = xmax - xmin
+    sy = ymax - ymin
+    if not (sx > 0.0 and sy > 0.0 and np.isfinite(sx) and np.isfinite(sy)):
+        return -1
+    inner = size - 2 * pad
+    kx = inner / sx
+    ky = inner / sy
+    lit = 0
+    for i in range(n):
+        c = int((points[i, 0] - xmin) * kx)
+        r = int((points[i, 1] - ymin) * ky)
+        if c > inner - 1:
+            c = inner - 1
+        if r > inner - 1:
+            r = inner - 1
+        c += pad
+        r = size - 1 - (r + pad)
+        if flip_x:
+            c = size - 1 - c
+        if flip_y:
+            r = size - 1 - r
+        for dr in range(3):
+            rr = r + dr - 1
+            if rr < 0 or rr >= h:
+                continue
+            for dc in range(3):
+                if mask[dr, dc] == 0:
+                    continue
+                cc = c + dc - 1
+                if cc < 0 or cc >= w:
+                    continue
+                if image[rr, cc] == 0:
+                    lit += 1
+                image[rr, cc] = value
+    return lit
+
+
+POINT_MASK = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.uint8)
+
+
+def patch_mask(code: int) -> np.ndarray:
+    """The 3x3 patch of pattern ``code`` in 1..511: bit k (k = 3 row + column) sets a cell."""
+    if not 1 <= code <= 511:
+        raise ValueError(f"a 3x3 patch pattern is a code in 1..511, got {code}")
+    return np.array([(code >> k) & 1 for k in range(9)], dtype=np.uint8).reshape(3, 3)
+
+
+@njit(cache=True, nogil=True)
+def _clip_segment(x0, y0, x1, y1, xmin, ymin, xmax, ymax):
+    """Liang-Barsky: the part of segment (x0, y0)-(x1, y1) inside the box, or ok False."""
+    dx = x1 - x0
+    dy = y1 - y0
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, x0 - xmin
+        elif k == 1:
+            p, q = dx, xmax - x0
+        elif k == 2:
+            p, q = -dy, y0 - ymin
+        else:
+            p, q = dy, ymax - y0
+        if p == 0.0:
+            if q < 0.0:
+                return False, x0, y0, x1, y1
+        else:
+            t = q / p
+            if p < 0.0:
+                if t > t1:
+                    return False, x0, y0, x1, y1
+                t0 = max(t0, t)
+            else:
+                if t < t0:
+                    return False, x0, y0, x1, y1
+                t1 = min(t1, t)
+    return True, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
+
+
+@njit(cache=True, nogil=True)
+def draw_line(image, x0, y0, x1, y1, value):
+    """Bresenham line between integer pixels (x = column, y = row), both ends included;
+    pixels outside the image are skipped."""
+    h, w = image.shape
+    dx = abs(x1 - x0)
+    dy = -abs(y1 - y0)
+    sx = 1 if x0 < x1 else -1
+    sy = 1 if y0 < y1 else -1
+    err = dx + dy
+    x = x0
+    y = y0
+    while True:
+        if 0 <= x < w and 0 <= y < h:
+            image[y, x] = value
+        if x == x1 and y == y1:
+            break
+        e2 = 2 * err
+        if e2 >= dy:
+            err += dy
+            x += sx
+        if e2 <= dx:
+            err += dx
+            y += sy
+
+
+@njit(cache=True, nogil=True)
+def draw_polylines(image, xs, ys, values, closed):
+    """Draw K 1-pixel polylines into ``image`` in place: ``xs``/``ys`` (K, V) float64 pixel
+    coordinates (column, row), ``values`` (K,) uint8 gray per line; ``closed`` joins the last
+    vertex to the first. Each segment is first clipped to the image (grown by one pixel), so
+    far-away vertices cost nothing, then its ends are rounded to the nearest pixel and
+    joined by a Bresenham line."""
+    h, w = image.shape
+    k_lines, v = xs.shape
+    for k in range(k_lines):
+        val = values[k]
+        last = v if closed else v - 1
+        for j in range(last):
+            j2 = (j + 1) % v
+            ok, ax, ay, bx, by = _clip_segment(xs[k, j], ys[k, j], xs[k, j2], ys[k, j2], -1.0, -1.0, w + 0.0, h + 0.0)
+            if not ok:
+                continue
+            draw_line(image, int(np.rint(ax)), int(np.rint(ay)), int(np.rint(bx)), int(np.rint(by)), val)

@@ -1,0 +1,19 @@
+"""Image datasets from formulas: ExFractalDB, FractalDB and RCDB (PCFRACTALDB.md sec. 2-4).
+
+>>> from pcfractal.images import get_generator
+>>> gen = get_generator("exfractaldb")
+>>> s = gen.settings("tiny", size=64, n_points=2000)
+>>> import numpy as np
+>>> square = np.array([[.5,0,0,0,.5,0,0,0,.5,0,0,0],[.5,0,0,0,.5,0,0,0,.5,.5,.5,.5]])
+>>> gen.render(square, 0, 0, seed=0, settings=s).shape
+(64, 64)
+"""
+
+from ._base import CLASSES_FILE, ClassSet, ImageGenerator
+from ._png import encode_gray
+from ._registry import get_generator, list_generators, register
+
+# Importing the modules registers the generators.
+from . import exfractaldb, fractaldb, rcdb  # noqa: E402,F401
+
+__all__ = ["CLASSES_FILE", "ClassSet", "ImageGenerator", "encode_gray", "get_generator", "list_generators", "register"]

@@ -1,0 +1,51 @@
+"""A minimal grayscale PNG encoder tuned for generated images.
+
+Why not Pillow: for 8-bit grayscale Pillow runs adaptive row filtering before deflate, which
+costs more than the rest of an ExFractalDB image. Our images are sparse dots or thin lines on
+a flat background, where filter type 0 (none) with zlib's run-length strategy compresses as
+well or better, several times faster (benchmarks/bench_images.py prints the comparison).
+The bytes hold no time or text chunk, so the same pixels give the same file.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DEFAULT_LEVEL = 1  # chosen by measurement: see docs/IMAGES.md and benchmarks/bench_images.py
+STRATEGIES = {"default": zlib.Z_DEFAULT_STRATEGY, "rle": zlib.Z_RLE, "filtered": zlib.Z_FILTERED}
+DEFAULT_STRATEGY = "rle"
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+def check_level(level: int) -> int:
+    if not isinstance(level, (int, np.integer)) or not 0 <= int(level) <= 9:
+        raise ValueError(f"PNG compression level must be 0..9, got {level!r}")
+    return int(level)
+
+
+def encode_gray(image: np.ndarray, level: int = DEFAULT_LEVEL, strategy: str = DEFAULT_STRATEGY) -> bytes:
+    """PNG bytes of a 2D uint8 image (8-bit grayscale, no interlace, filter 0 on every row).
+
+    Args:
+        image: (h, w) uint8, h, w > 0.
+        level: zlib level 0..9. Defaults to 1.
+        strategy: "rle" (default), "default" or "filtered" (zlib strategies).
+    """
+    image = np.asarray(image)
+    if image.ndim != 2 or image.dtype != np.uint8 or 0 in image.shape:
+        raise ValueError(f"expected a non-empty 2D uint8 image, got {image.dtype} {image.shape}")
+    h, w = image.shape
+    raw = np.empty((h, w + 1), dtype=np.uint8)
+    raw[:, 0] = 0  # filter type "none"
+    raw[:, 1:] = image
+    comp = zlib.compressobj(check_level(level), zlib.DEFLATED, 15, 9, STRATEGIES[strategy])
+    data = comp.compress(raw.data) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    return PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
