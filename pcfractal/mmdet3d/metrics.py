@@ -1,0 +1,174 @@
+"""Metrics for fractal-scene detection and PC-FractalDB classification
+(registered in mmdet3d's METRICS).
+
+``FractalSceneMetric``
+    mmdet3d's ``IndoorMetric`` (mAP / mAR at IoU 0.25 and 0.5 with rotated 3D
+    IoU, the numbers reported for ScanNetV2 and SUN RGB-D) made usable with
+    many classes:
+
+    * a class that has no ground-truth box in the evaluated scenes gets no AP
+      (``indoor_eval`` would count it with zero positives, which makes its
+      recall 0/0 and the whole mAP NaN as soon as the model predicts it; with
+      1,000 fractal categories and a few held-out scenes that always happens).
+      Predictions of such classes are dropped, as COCO and VOC ignore classes
+      without ground truth;
+    * with ``class_agnostic=True`` it also reports ``object_mAP_0.25`` /
+      ``object_mAP_0.50``: every box is one class and each distinct predicted
+      box counts once with its best score (VoteNet emits a proposal once per
+      class). This is the localisation part of the task, which a short
+      pre-training learns long before it tells 1,000 categories apart.
+``ClassificationAccuracy``
+    top-1 / top-5 accuracy of ``PointNet2Classifier`` predictions.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmdet3d.evaluation import indoor_eval
+from mmdet3d.evaluation.metrics import IndoorMetric
+from mmdet3d.registry import METRICS
+from mmdet3d.structures import get_box_type
+
+__all__ = ['FractalSceneMetric', 'ClassificationAccuracy']
+
+
+def _present_labels(ann_infos: List[dict]) -> set:
+    labels = set()
+    for ann in ann_infos:
+        labels.update(int(v) for v in np.asarray(ann['gt_labels_3d']))
+    return labels
+
+
+def _keep_labels(pred: dict, labels: set) -> dict:
+    lab = pred['labels_3d']
+    keep = torch.tensor([int(v) in labels for v in lab.tolist()],
+                        dtype=torch.bool)
+    return dict(
+        bboxes_3d=pred['bboxes_3d'][keep],
+        scores_3d=pred['scores_3d'][keep],
+        labels_3d=lab[keep])
+
+
+def _agnostic_pred(pred: dict) -> dict:
+    boxes = pred['bboxes_3d']
+    if len(boxes) == 0:
+        return dict(
+            bboxes_3d=boxes,
+            scores_3d=pred['scores_3d'],
+            labels_3d=pred['labels_3d'].new_zeros(0))
+    uniq, inverse = torch.unique(boxes.tensor, dim=0, return_inverse=True)
+    scores = torch.full((len(uniq), ),
+                        -float('inf'),
+                        dtype=pred['scores_3d'].dtype)
+    scores = scores.scatter_reduce(0, inverse, pred['scores_3d'], 'amax')
+    return dict(
+        bboxes_3d=boxes.new_box(uniq),
+        scores_3d=scores,
+        labels_3d=torch.zeros(len(uniq), dtype=torch.long))
+
+
+def _agnostic_ann(ann: dict) -> dict:
+    return dict(
+        gt_bboxes_3d=ann['gt_bboxes_3d'],
+        gt_labels_3d=np.zeros(len(np.asarray(ann['gt_labels_3d'])), np.int64))
+
+
+@METRICS.register_module()
+class FractalSceneMetric(IndoorMetric):
+    """IndoorMetric over the classes present in the ground truth, plus an
+    optional class-agnostic mAP.
+
+    Args:
+        iou_thr (list of float): IoU thresholds. Defaults to [0.25, 0.5].
+        class_agnostic (bool): also report ``object_mAP_*`` /
+            ``object_mAR_*``. Defaults to True.
+        collect_device (str): Defaults to 'cpu'.
+        prefix (str, optional): metric name prefix.
+    """
+
+    def __init__(self,
+                 iou_thr: List[float] = [0.25, 0.5],
+                 class_agnostic: bool = True,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(
+            iou_thr=iou_thr, collect_device=collect_device, prefix=prefix)
+        self.class_agnostic = class_agnostic
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger: MMLogger = MMLogger.get_current_instance()
+        anns = [ann for ann, _ in results]
+        preds = [pred for _, pred in results]
+        _, box_mode_3d = get_box_type(
+            self.dataset_meta.get('box_type_3d', 'depth'))
+        present = _present_labels(anns)
+        ret: Dict[str, float] = {}
+        if present:
+            ret.update(
+                indoor_eval(
+                    anns, [_keep_labels(p, present) for p in preds],
+                    self.iou_thr,
+                    self.dataset_meta['classes'],
+                    logger=logger,
+                    box_mode_3d=box_mode_3d))
+        else:
+            for thr in self.iou_thr:
+                ret[f'mAP_{thr:.2f}'] = 0.0
+                ret[f'mAR_{thr:.2f}'] = 0.0
+        if self.class_agnostic:
+            agn = indoor_eval([_agnostic_ann(a) for a in anns],
+                              [_agnostic_pred(p) for p in preds],
+                              self.iou_thr, ('object', ),
+                              logger=logger,
+                              box_mode_3d=box_mode_3d)
+            for thr in self.iou_thr:
+                ret[f'object_mAP_{thr:.2f}'] = agn.get(f'mAP_{thr:.2f}', 0.0)
+                ret[f'object_mAR_{thr:.2f}'] = agn.get(f'mAR_{thr:.2f}', 0.0)
+        return ret
+
+
+@METRICS.register_module()
+class ClassificationAccuracy(BaseMetric):
+    """Top-k accuracy (in %) of ``PointNet2Classifier``.
+
+    Args:
+        topk (sequence of int): Defaults to (1, 5).
+        collect_device (str): Defaults to 'cpu'.
+        prefix (str, optional): metric name prefix.
+    """
+    default_prefix = 'cls'
+
+    def __init__(self,
+                 topk: Sequence[int] = (1, 5),
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.topk = tuple(int(k) for k in topk)
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for sample in data_samples:
+            get = sample.get if isinstance(sample, dict) else \
+                lambda k: getattr(sample, k)
+            pred = get('pred_instances')
+            gt = get('gt_instances_3d')
+            scores = pred['scores'] if isinstance(pred, dict) else pred.scores
+            labels = gt['labels_3d'] if isinstance(gt, dict) else \
+                gt.labels_3d
+            self.results.append(
+                (scores.cpu().float(), int(labels.reshape(-1)[0])))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        scores = torch.stack([s for s, _ in results])
+        labels = torch.tensor([t for _, t in results])
+        ret = {}
+        for k in self.topk:
+            k_eff = min(k, scores.shape[1])
+            top = scores.topk(k_eff, dim=1).indices
+            hit = (top == labels[:, None]).any(1).float().mean().item()
+            ret[f'top{k}'] = 100.0 * hit
+        return ret

@@ -1,0 +1,156 @@
+"""Train a model from a votenet_cfg/ config with mmengine's Runner (CPU or GPU).
+
+    python tools/train.py votenet_cfg/NAME.py [--work-dir D] [--cfg-options K=V ...]
+                          [--resume [CKPT]] [--amp] [--auto-scale-lr]
+                          [--launcher {none,pytorch,slurm,mpi}]
+
+Multi-GPU with mmengine's usual launchers, e.g. on one machine with 8 GPUs::
+
+    torchrun --nproc_per_node=8 tools/train.py votenet_cfg/NAME.py --launcher pytorch
+
+Without CUDA the Runner trains on the CPU (pcfractal.mmdet3d supplies CPU
+versions of mmcv's point ops); a distributed run without CUDA uses the gloo
+backend. The work dir defaults to ./work_dirs/NAME; mmengine writes the
+checkpoints (epoch_N.pth, last_checkpoint), logs and the dumped config there.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import Optional, Sequence
+
+_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if _ROOT not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, _ROOT)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        prog='tools/train.py',
+        description='Train a detector or classifier from a votenet_cfg/ '
+        'config (mmengine Runner).')
+    parser.add_argument('config', help='config file, e.g. '
+                        'votenet_cfg/pretrain_votenet_fractal.py')
+    parser.add_argument(
+        '--work-dir', help='where logs and checkpoints go '
+        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from CKPT, or (no value) from the latest checkpoint in '
+        'the work dir')
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by the real batch size over '
+        'auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, key=value (nested keys with dots, '
+        'e.g. model.backbone.init_cfg.checkpoint=ckpt.pth)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher for distributed training')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_config(config: str, cfg_options: Optional[dict] = None,
+                launcher: str = 'none', work_dir: Optional[str] = None):
+    """Read a config, apply overrides, fill in the work dir and the launcher,
+    and pick the gloo backend when a distributed run has no CUDA."""
+    import torch
+    from mmengine.config import Config
+
+    import pcfractal.mmdet3d  # noqa: F401  registers datasets, CPU ops
+
+    if not osp.isfile(config):
+        raise FileNotFoundError(
+            f'{config}: no such config; the configs are in votenet_cfg/')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    if launcher != 'none' and not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    return cfg
+
+
+def check_num_classes(runner) -> None:
+    """Fail early, with the fix, when the detection head has fewer classes
+    than the training data (a wrong label would otherwise surface as an index
+    error deep inside the loss)."""
+    head = runner.cfg.model.get('bbox_head') or {}
+    n_model = head.get('num_classes', runner.cfg.model.get('num_classes'))
+    if n_model is None:
+        return
+    meta = getattr(runner.train_dataloader.dataset, 'metainfo', {}) or {}
+    classes = meta.get('classes')
+    if classes and len(classes) > n_model:
+        sizes = ' model.bbox_head.bbox_coder.num_sizes=' + str(len(classes)) \
+            if 'bbox_head' in runner.cfg.model else ''
+        key = 'model.bbox_head.num_classes' if 'bbox_head' in \
+            runner.cfg.model else 'model.num_classes'
+        raise ValueError(
+            f'the training data has {len(classes)} classes but the model '
+            f'predicts {n_model}: add --cfg-options {key}={len(classes)}'
+            f'{sizes}')
+
+
+def build_runner(args: argparse.Namespace):
+    """The mmengine Runner of a parsed command line (not started)."""
+    from mmengine.runner import Runner
+
+    cfg = load_config(args.config, args.cfg_options, args.launcher,
+                      args.work_dir)
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or \
+                'base_batch_size' not in cfg.auto_scale_lr:
+            raise RuntimeError('--auto-scale-lr needs auto_scale_lr with '
+                               'base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def main(argv: Optional[Sequence[str]] = None):
+    """Train; returns the trained model."""
+    args = parse_args(argv)
+    runner = build_runner(args)
+    check_num_classes(runner)
+    return runner.train()
+
+
+if __name__ == '__main__':
+    main()
