@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -73,10 +74,14 @@ def scene_name(index: int) -> str:
 
 
 def split_counts(count: int, val_fraction: float) -> tuple[int, int]:
-    """(n_train, n_val): the last round(count * val_fraction) scenes are val, keeping >= 1 train."""
+    """(n_train, n_val): the last ``count * val_fraction`` scenes (rounded half up) are val,
+    at least one when the fraction is positive and at least one train scene remains."""
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val fraction must be in [0, 1), got {val_fraction}")
-    n_val = min(int(round(count * val_fraction)), count - 1)
+    n_val = int(math.floor(count * val_fraction + 0.5))
+    if val_fraction > 0:
+        n_val = max(n_val, 1)
+    n_val = max(0, min(n_val, count - 1))
     return count - n_val, n_val
 
 
@@ -164,6 +169,30 @@ def _write_chunk(packed, offsets, start, stop, seed, settings, instance_settings
         nbytes += scene.points.nbytes + (scene.instance_mask.nbytes + scene.semantic_mask.nbytes if masks else 0)
         made += 1
     return entries, nbytes, made
+
+
+def canonical(obj):
+    """A fresh copy of a plain-Python tree with every string interned.
+
+    pickle writes a back-reference for an object it has already seen (by identity), so the
+    same entries pickle to different bytes depending on which objects they share, e.g. when
+    some came back from worker processes. Rebuilding every container and interning every
+    string makes the sharing depend on the values only: same values, same bytes.
+    """
+    if isinstance(obj, str):
+        return sys.intern(obj)
+    if isinstance(obj, dict):
+        return {canonical(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(canonical(v) for v in obj)
+    return obj
+
+
+def dumps_info(info: dict) -> bytes:
+    """Deterministic pickle of an info dict (see ``canonical``)."""
+    return pickle.dumps(canonical(info), protocol=PICKLE_PROTOCOL)
 
 
 def info_paths(root: str | os.PathLike, prefix: str = "pcfractal") -> tuple[Path, Path]:
@@ -254,7 +283,7 @@ def write_dataset(
     train_path, val_path = info_paths(root, prefix)
     for path, part, split in ((train_path, entries[:n_train], "train"), (val_path, entries[n_train:], "val")):
         info = {"metainfo": metainfo(classes, {**prov, "split": split}), "data_list": part}
-        atomic.write_bytes(path, pickle.dumps(info, protocol=PICKLE_PROTOCOL))
+        atomic.write_bytes(path, dumps_info(info))
     n_obj = sum(len(e["instances"]) for e in entries)
     n_pts = sum(len(e["instances"]) * instance_settings.n_points + e["pcfractal"]["num_background_pts"] for e in entries)
     return {
