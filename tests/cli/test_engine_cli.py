@@ -129,3 +129,16 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_ply_export_opens_in_open3d(built, tmp_path, capsys):
+    import open3d as o3d
+
+    code, _, err = run(capsys, "instances", "--categories", built / "cats1", "--per-category", "2", "--ply", "1", "--workers", "1", "--out", tmp_path / "inst")
+    assert code == 0, err
+    plys = sorted((tmp_path / "inst" / "ply").glob("*.ply"))
+    assert len(plys) == 5  # first instance of each of the 5 categories
+    cloud = np.asarray(o3d.io.read_point_cloud(str(plys[0])).points)
+    stored = np.load(tmp_path / "inst" / "000000.npy")[0].astype(np.float64)
+    assert cloud.shape == (4000, 3)
+    np.testing.assert_allclose(cloud, stored, atol=1e-6)
