@@ -108,7 +108,7 @@ class RayExecutor:
         self.max_retries = int(max_retries)
         self.object_store_mb = int(object_store_mb)
         self._remote_cache: dict = {}
-        self.workers = self.local_cpus if address is None else None
+        self._workers = self.local_cpus if address is None else None
 
     def __enter__(self):
         return self
@@ -141,13 +141,20 @@ class RayExecutor:
                     ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
                 except (ConnectionError, ValueError, RuntimeError) as e:
                     raise RuntimeError(f"cannot connect to the Ray cluster at {self.address!r}: {e}") from None
-        if self.workers is None:
-            self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        if self._workers is None:
+            self._workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         return ray
 
     @property
+    def workers(self) -> int:
+        """CPUs the work spreads over (a cluster's are counted on connecting)."""
+        if self._workers is None:
+            self._ray()
+        return self._workers
+
+    @property
     def window(self) -> int:
-        return self._window or 2 * (self.workers or self.local_cpus)
+        return self._window or 2 * self.workers
 
     def _remote(self, ray, fn: Callable):
         r = self._remote_cache.get(fn)
@@ -204,5 +211,5 @@ def describe(executor) -> str:
     """A short human description (for summaries and --dry-run)."""
     if isinstance(executor, RayExecutor):
         where = "local Ray" if executor.address is None else f"Ray cluster {executor.address}"
-        return f"{where}, {executor.workers or executor.local_cpus} CPUs"
+        return f"{where}, {executor.workers} CPUs"
     return f"{executor.workers} local worker process{'es' if executor.workers != 1 else ''}"

@@ -249,18 +249,25 @@ class OutputDir:
 
     def _drop_damaged(self) -> None:
         """On resuming a sealed build: delete files whose bytes no longer match the manifest
-        (and the manifest), so the build makes them again instead of sealing the damage."""
+        (and the manifest), so the build makes them again instead of sealing the damage.
+        A sub-folder with damage also loses its ``SHA256SUMS`` and its done-marker
+        (``.complete``), so a unit that skips finished folders makes it again."""
         if not (self.path / manifest_mod.MANIFEST_FILE).is_file():
             return
-        problems = manifest_mod.verify(self.path)
-        damaged = [pr for pr in problems if (self.path / pr.path).is_file() and not pr.what.startswith("unexpected")]
+        problems = [pr for pr in manifest_mod.verify(self.path) if not pr.what.startswith("unexpected")]
         if not problems:
             return
         (self.path / manifest_mod.MANIFEST_FILE).unlink()
-        for pr in damaged:
-            if pr.path != manifest_mod.MANIFEST_FILE:
-                print(f"{self.path / pr.path}: {pr.what}; making it again", file=sys.stderr)
-                (self.path / pr.path).unlink(missing_ok=True)
+        for pr in problems:
+            p = self.path / pr.path
+            if pr.path == manifest_mod.MANIFEST_FILE:
+                continue
+            print(f"{p}: {pr.what}; making it again", file=sys.stderr)
+            if "/" in pr.path.rstrip("/"):
+                for marker in (manifest_mod.SUMS_FILE, manifest_mod.FOLDER_DONE):
+                    (p.parent / marker).unlink(missing_ok=True)
+            if p.is_file():
+                p.unlink()
 
     def complete(self) -> bool:
         """A manifest for exactly this build is present (cheap: nothing is rehashed)."""

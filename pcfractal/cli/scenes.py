@@ -17,7 +17,7 @@ from .. import atomic
 from ..instances import InstanceSettings
 from ..presets import preset
 from ..store import CATEGORY_FILE, CategorySet
-from ._common import CliError, OutputDir, add_common, check_writable_parent, executor_for, positive_int, progress, summary
+from ._common import CliError, OutputDir, Plan, add_common, build_errors, check_writable_parent, executor_for, positive_int, progress, report_plan, summary
 from .instances import file_digest
 
 SUMMARY_FILE = "scenes.json"
@@ -101,9 +101,12 @@ def run(args) -> int:
         "scene_settings": s.to_dict(),
         "instance_settings": dataclasses.asdict(inst),
     }
-    out = OutputDir(args.out, "scenes", build, args.overwrite).open()
+    plan = plan_scenes(cats.systems, count, args.seed, s, inst, not args.no_masks, probe=args.dry_run)
+    if args.dry_run:
+        return report_plan(args, "scenes", plan)
+    out = OutputDir(args.out, "scenes", build, args.overwrite).open(need_bytes=plan.bytes)
     t0 = time.perf_counter()
-    with executor_for(args) as ex, progress(count, "scenes", "scene") as bar:
+    with build_errors(out.path), executor_for(args) as ex, progress(count, "scenes", "scene") as bar:
         res = writer.write_dataset(
             out.path,
             cats.systems,
@@ -123,7 +126,9 @@ def run(args) -> int:
     info = {**build, **{k: v for k, v in res.items() if k not in ("train_info", "val_info", "made", "bytes_written")}}
     info["train_info"] = f"{args.prefix}_infos_train.pkl"
     info["val_info"] = f"{args.prefix}_infos_val.pkl"
-    atomic.write_json(out.file(SUMMARY_FILE), info)
+    with build_errors(out.path):
+        atomic.write_json(out.file(SUMMARY_FILE), info)
+    out.finish({"scenes": count, "objects": res["objects"], "points": res["points"]}, expected=[SUMMARY_FILE, info["train_info"], info["val_info"]])
     summary(
         f"scenes: {count} in {elapsed:.1f} s -> {args.out}",
         [
@@ -138,3 +143,22 @@ def run(args) -> int:
         ],
     )
     return 0
+
+
+def plan_scenes(systems, count: int, seed: int, s, inst: InstanceSettings, masks: bool, probe: bool) -> Plan:
+    """Files and bytes of a scene build (objects per scene at their mean), and its time from
+    two scenes made here on one core (``probe``, for --dry-run only)."""
+    from scene_builder import make_scene
+
+    objects = s.base_objects + s.extra_objects_mean
+    per_point = 12 + (16 if masks else 0)  # float32 xyz + two int64 masks
+    per_scene = (objects * inst.n_points + s.floor_points + s.wall_points) * per_point + 600  # + its info entry
+    unit_seconds, notes = None, [f"per scene: ~{objects:g} objects x {inst.n_points} points, {per_scene / 2**20:.2f} MiB"]
+    if probe:
+        make_scene(systems, 0, seed, s, inst, classes=())  # load the compiled kernels
+        t = time.perf_counter()
+        made = [make_scene(systems, i, seed, s, inst, classes=()) for i in range(1, min(count, 3))] or [make_scene(systems, 0, seed, s, inst, classes=())]
+        unit_seconds = (time.perf_counter() - t) / len(made) * 1.2  # + writing
+        notes.append(f"probe: {unit_seconds / 1.2:.2f} s per scene on one core ({len(made)} made)")
+    n_dirs = 3 if masks else 1
+    return Plan(files=count * n_dirs + n_dirs + 4, bytes=int(count * per_scene) + 2000, units=count, unit_seconds=unit_seconds, serial_seconds=2.0, notes=notes)
