@@ -52,39 +52,37 @@ def sample_layout(
         wanted: the drawn object count (K < wanted when the scene stopped growing).
     """
     wanted = int(base_objects) + (int(rng.poisson(extra_objects_mean)) if extra_objects_mean > 0 else 0)
-    boxes = np.empty((wanted, 7), dtype=np.float64)
-    radius = np.empty(wanted, dtype=np.float64)  # half the footprint diagonal
-    s_lo, s_hi = size_range
-    a_lo, a_hi = aspect_range
-    y_lo, y_hi = yaw_range
-    half = 0.5 * room_size
-    k = 0
-    for _ in range(wanted):
-        u = rng.random(4)
-        s = s_lo + (s_hi - s_lo) * u[0]
-        dx, dy, dz = s, s * (a_lo + (a_hi - a_lo) * u[1]), s * (a_lo + (a_hi - a_lo) * u[2])
-        yaw = y_lo + (y_hi - y_lo) * u[3]
+    s_lo, s_span = float(size_range[0]), float(size_range[1] - size_range[0])
+    a_lo, a_span = float(aspect_range[0]), float(aspect_range[1] - aspect_range[0])
+    y_lo, y_span = float(yaw_range[0]), float(yaw_range[1] - yaw_range[0])
+    half, room = 0.5 * room_size, float(room_size)
+    rows: list[tuple] = []
+    placed_xyr: list[tuple[float, float, float]] = []  # centre and half footprint diagonal
+    for _ in range(wanted):  # plain floats: ~20 objects, a numpy call per try would dominate
+        u0, u1, u2, u3 = rng.random(4).tolist()
+        dx = s_lo + s_span * u0
+        dy = dx * (a_lo + a_span * u1)
+        dz = dx * (a_lo + a_span * u2)
+        yaw = y_lo + y_span * u3
         r = 0.5 * math.hypot(dx, dy)
         placed = False
         for _ in range(max_tries):
-            c = rng.random(2)
-            x = -half + room_size * c[0]
-            y = -half + room_size * c[1]
-            if k == 0:
-                placed = True
-                break
-            ddx = boxes[:k, 0] - x
-            ddy = boxes[:k, 1] - y
-            limit = radius[:k] + r + margin
-            if np.all(ddx * ddx + ddy * ddy >= limit * limit):
+            c0, c1 = rng.random(2).tolist()
+            x = -half + room * c0
+            y = -half + room * c1
+            for px, py, pr in placed_xyr:
+                lim = pr + r + margin
+                ddx, ddy = px - x, py - y
+                if ddx * ddx + ddy * ddy < lim * lim:
+                    break
+            else:
                 placed = True
                 break
         if not placed:
             break
-        boxes[k] = (x, y, 0.5 * dz, dx, dy, dz, yaw)
-        radius[k] = r
-        k += 1
-    return boxes[:k].copy(), wanted
+        rows.append((x, y, 0.5 * dz, dx, dy, dz, yaw))
+        placed_xyr.append((x, y, r))
+    return np.array(rows, dtype=np.float64).reshape(-1, 7), wanted
 
 
 def overlap_violations(boxes: np.ndarray, margin: float = 0.25) -> list[tuple[int, int]]:
