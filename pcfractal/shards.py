@@ -24,6 +24,7 @@ What webdataset's ShardWriter does not do and this module does:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -57,6 +58,23 @@ class ShardInfo:
 
 def shard_name(index: int, pattern: str = SHARD_PATTERN) -> str:
     return pattern.format(int(index))
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """``shard-000000.tar`` -> ``shard-000000.json``: the shard's stats, written after the
+    tar; its presence marks the shard done (img2dataset's per-shard stats file)."""
+    return Path(path).with_suffix(".json")
+
+
+def write_sidecar(path: str | os.PathLike, info: ShardInfo) -> Path:
+    """Write a finished shard's sidecar atomically (after the tar: the done-marker)."""
+    from . import atomic
+
+    return atomic.write_json(sidecar_path(path), dataclasses.asdict(info))
+
+
+def shard_done(path: str | os.PathLike) -> bool:
+    return Path(path).is_file() and sidecar_path(path).is_file()
 
 
 def shard_of(sample: int, per_shard: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -21,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, raster
+from .. import atomic, manifest, raster, shards
 from ..images import CLASSES_FILE, ClassSet, encode_gray, get_generator, list_generators
 from ..images._base import settings_dict
 from ..images._png import DEFAULT_LEVEL, check_level
 from ..store import CATEGORY_FILE, CategorySet
-from ._common import BUILD_MARKER, CliError, OutputDir, add_common, check_writable_parent, executor_for, progress, summary
+from ._common import BUILD_MARKER, CliError, OutputDir, Plan, add_common, build_errors, check_writable_parent, executor_for, progress, report_plan, summary
 
 GALLERY_FILE = "gallery.png"
 SUMMARY_FILE = "images.json"
@@ -55,6 +56,9 @@ def register(sub) -> None:
     p.add_argument("--categories", type=Path, help="exfractaldb: a category folder or file from the 'categories' subcommand (default: search)")
     p.add_argument("--png-level", type=int, default=DEFAULT_LEVEL, help=f"zlib level 0-9 (default {DEFAULT_LEVEL}: fastest; see docs/IMAGES.md)")
     p.add_argument("--gallery", type=int, default=25, help="categories shown in gallery.png (default 25; 0 = no gallery)")
+    p.add_argument("--layout", default="folder", choices=["folder", "shards", "both"], help="folder: the ImageFolder tree (default); shards: webdataset tar shards "
+                   "shard-NNNNNN.tar (keys {class}_{image}, fields png and cls; every shard mixes the classes), no loose files; both")
+    p.add_argument("--shard-size", type=int, default=1000, help="images per tar shard (default 1,000)")
     add_common(p, "output folder: the ImageFolder tree, classes.json, gallery.png, images.json")
     p.set_defaults(func=run)
 
@@ -100,6 +104,7 @@ def _unit(kind: str, settings, params: np.ndarray, category: int, per_category: 
     gen = get_generator(kind)
     total = 0
     token = uuid.uuid4().hex[:8]
+    hashes = {}
     for i, image in gen.render_many(params, category, range(per_category), seed, settings):
         data = encode_gray(image, level)
         final = folder / image_name(category, i)
@@ -107,10 +112,81 @@ def _unit(kind: str, settings, params: np.ndarray, category: int, per_category: 
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, final)  # never a partial final-named file; durability: sync below
+        hashes[final.name] = manifest.sha256_bytes(data)
         total += len(data)
+    done = f"{per_category}\n"
+    hashes[COMPLETE_MARKER] = manifest.sha256_bytes(done.encode())
     sync_folder(folder)
-    atomic.write_text(folder / COMPLETE_MARKER, f"{per_category}\n")
+    manifest.write_sums(folder, hashes)  # the manifest reuses it: no reading 21M images back
+    atomic.write_text(folder / COMPLETE_MARKER, done)
     return category, total, False
+
+
+@functools.lru_cache(maxsize=2)
+def _class_params(path: str, size: int) -> list:
+    return ClassSet.load(path).params
+
+
+def shard_samples(count: int, per_category: int, shard: int, shard_size: int) -> list[tuple[int, int]]:
+    """(category, image) of a shard's samples. Position p of the whole set is image
+    p // count of category p % count, so every shard mixes the classes; shard s holds
+    positions s * shard_size onwards. A function of the indices only."""
+    start = shard * shard_size
+    return [(p % count, p // count) for p in range(start, min(start + shard_size, count * per_category))]
+
+
+def _shard_unit(kind: str, settings, shard: int, count: int, per_category: int, shard_size: int, seed: int, out: str, level: int, from_folder: bool) -> tuple[int, int, bool]:
+    """Write one webdataset shard (runs in a worker): rendered here, or read from the
+    ImageFolder tree (``from_folder``). The tar goes into place atomically, then its sidecar
+    (the done-marker). Returns (shard, bytes, skipped)."""
+    root = Path(out)
+    path = root / shards.shard_name(shard)
+    if shards.shard_done(path):
+        return shard, 0, True
+    gen = get_generator(kind)
+    params = None if from_folder else _class_params(str(root / CLASSES_FILE), (root / CLASSES_FILE).stat().st_size)
+
+    def samples():
+        for c, i in shard_samples(count, per_category, shard, shard_size):
+            name = image_name(c, i)
+            if from_folder:
+                data = (root / class_name(c) / name).read_bytes()
+            else:
+                data = encode_gray(gen.render(params[c], c, i, seed, settings), level)
+            yield name[: -len(".png")], {"png": data, "cls": str(c).encode()}
+
+    info = shards.write_shard(path, samples())
+    shards.write_sidecar(path, info)
+    return shard, info.size, False
+
+
+def plan_images(gen, settings, count: int, per_cat: int, seed: int, level: int, layout: str, shard_size: int, cats, probe: bool) -> Plan:
+    """Files and bytes of an image build from two images rendered and encoded here (their
+    mean PNG size), and the time on one core (``probe``; --dry-run only). The category
+    search is not timed (see the categories subcommand's --dry-run)."""
+    n = count * per_cat
+    png, unit_seconds, notes = 0, None, []
+    if probe:
+        classes = gen.classes_from_categories(cats, settings) if cats is not None else gen.make_classes(1, seed, settings)
+        gen.render(classes.params[0], 0, 0, seed, settings)  # load the compiled kernels
+        t = time.perf_counter()
+        sizes = [len(encode_gray(gen.render(classes.params[0], 0, i, seed, settings), level)) for i in (1, 2)]
+        per_image = (time.perf_counter() - t) / 2
+        png = sum(sizes) // 2
+        unit_seconds = per_image * per_cat * (1.1 if layout != "both" else 1.3)
+        notes.append(f"probe: {per_image * 1e3:.1f} ms and {png:,} bytes per image on one core (2 made; the category search is extra)")
+    else:
+        png = settings.size * settings.size // 3  # a free-space floor; PNGs of fractals compress well
+    files, n_bytes = 4, 20_000 + 200 * count
+    if layout in ("folder", "both"):
+        files += n + 2 * count
+        n_bytes += n * (png + 80)  # + the SHA256SUMS line
+    if layout in ("shards", "both"):
+        n_shards = -(-n // shard_size)
+        files += 2 * n_shards
+        n_bytes += n * (png + 512 + 511 + 1024) + n_shards * 10_240
+        notes.append(f"shards: {n_shards:,} x {shard_size:,} images (shard-NNNNNN.tar + .json)")
+    return Plan(files=files, bytes=n_bytes, units=count if layout != "shards" else -(-n // shard_size), unit_seconds=unit_seconds, serial_seconds=2.0, notes=notes)
 
 
 def _existing_marker(path: Path):
@@ -152,6 +228,8 @@ def run(args) -> int:
         raise CliError(f"category count must be positive, got {args.count}")
     if args.gallery < 0:
         raise CliError(f"--gallery must be >= 0, got {args.gallery}")
+    if args.shard_size <= 0:
+        raise CliError(f"--shard-size must be positive, got {args.shard_size}")
     cats = None
     if args.categories is not None:
         if args.kind != "exfractaldb":
@@ -168,6 +246,11 @@ def run(args) -> int:
     check_writable_parent(args.out)
     build = {"kind": args.kind, "preset": args.preset, "seed": args.seed, "count": count, "per_category": per_cat,
              "png_level": level, "settings": settings_dict(settings), **source}
+    if args.layout != "folder":
+        build.update(layout=args.layout, shard_size=args.shard_size)
+    plan = plan_images(gen, settings, count, per_cat, args.seed, level, args.layout, args.shard_size, cats, probe=args.dry_run)
+    if args.dry_run:
+        return report_plan(args, "images", plan)
     out = OutputDir(args.out, "images", build, args.overwrite)
     if args.out.is_dir() and any(args.out.iterdir()) and not args.overwrite and _existing_marker(args.out) != out.marker:
         raise CliError(f"output folder {args.out} is not empty and holds another build; choose a new --out or pass --overwrite")
@@ -186,19 +269,31 @@ def run(args) -> int:
                 with progress(count, f"{args.kind} categories", "cat") as bar:
                     classes = gen.make_classes(count, args.seed, settings, executor=ex, progress=lambda n: bar.update(n - bar.n))
         t_classes = time.perf_counter() - t0
-        out.open()
+        out.open(need_bytes=plan.bytes)
         if not out.file(CLASSES_FILE).is_file():
             classes.save(out.file(CLASSES_FILE))
 
-        # 3. Images, one unit per category, in category order.
+        # 3. Images, one unit per category, in category order; then shards if asked for.
         t1 = time.perf_counter()
-        units = ((args.kind, settings, classes.params[c], c, per_cat, args.seed, str(out.path), level) for c in range(count))
         written = skipped = 0
-        with progress(count * per_cat, f"{args.kind} images", "img") as bar:
-            for c, nbytes, was_skipped in ex.imap(_unit, units):
-                written += nbytes
-                skipped += was_skipped
-                bar.update(per_cat)
+        with build_errors(out.path):
+            if args.layout in ("folder", "both"):
+                units = ((args.kind, settings, classes.params[c], c, per_cat, args.seed, str(out.path), level) for c in range(count))
+                with progress(count * per_cat, f"{args.kind} images", "img") as bar:
+                    for c, nbytes, was_skipped in ex.imap(_unit, units):
+                        written += nbytes
+                        skipped += was_skipped
+                        bar.update(per_cat)
+            if args.layout in ("shards", "both"):
+                n_shards = -(-count * per_cat // args.shard_size)
+                units = ((args.kind, settings, s, count, per_cat, args.shard_size, args.seed, str(out.path), level, args.layout == "both") for s in range(n_shards))
+                with progress(n_shards, f"{args.kind} shards", "shard") as bar:
+                    for _, nbytes, was_skipped in ex.imap(_shard_unit, units):
+                        written += nbytes
+                        skipped += was_skipped * (args.layout == "shards")
+                        bar.update(1)
+                if args.layout == "shards":
+                    skipped = count if skipped == n_shards else skipped * count // max(n_shards, 1)
         t_images = time.perf_counter() - t1
 
     # 4. Gallery and summary (deterministic bytes: no times in files).
@@ -207,7 +302,12 @@ def run(args) -> int:
         atomic.write_bytes(out.file(GALLERY_FILE), encode_gray(raster.tile_grid(tiles, int(np.ceil(np.sqrt(len(tiles)))), background=128)))
     info = {**build, "classes": count, "images": count * per_cat, "layout": "{class}/{class}_{image}.png",
             "class_names": [class_name(0), class_name(count - 1)], "category_search": classes.info}
-    atomic.write_json(out.file(SUMMARY_FILE), info)
+    if args.layout != "folder":
+        info.update(layout=args.layout, shards=-(-count * per_cat // args.shard_size), shard_size=args.shard_size,
+                    shard_pattern="shard-{000000..%06d}.tar" % (-(-count * per_cat // args.shard_size) - 1))
+    with build_errors(out.path):
+        atomic.write_json(out.file(SUMMARY_FILE), info)
+    out.finish({"classes": count, "images": count * per_cat}, expected=[SUMMARY_FILE, CLASSES_FILE])
     rendered = count - skipped
     rate = rendered * per_cat / max(t_images, 1e-9)
     summary(
