@@ -83,7 +83,7 @@ def _stop_xvfb() -> None:
         _XVFB = None
 
 
-def geometries(points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray, labels=None, classes=None, *, show_labels: bool = True, text_height: float = 0.22) -> list:
+def geometries(points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray, labels=None, classes=None, *, show_labels: bool = True, text_height: float = 0.28) -> list:
     """Open3D geometries of a scene: the point cloud, one LineSet for all boxes, text labels.
 
     Args:
@@ -132,7 +132,7 @@ def _setup_camera(vis, points: np.ndarray, front=(0.35, -0.75, 0.55)) -> None:
     ctl.set_lookat(centre)
     ctl.set_front(np.asarray(front, dtype=np.float64))
     ctl.set_up([0.0, 0.0, 1.0])
-    ctl.set_zoom(0.62)
+    ctl.set_zoom(0.6)
 
 
 def _render_options(vis, point_size: float) -> None:
@@ -187,10 +187,10 @@ def screenshot(path: str | os.PathLike, geoms: list, size: tuple[int, int] = DEF
 
     from pcfractal import atomic
 
-    img = render(geoms, size, point_size)
-    buf = BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path}: screenshots are PNG files (end the name with .png)")
+    img = render(geoms, size, point_size)
+    buf = BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
     return atomic.write_bytes(path, buf.getvalue())
