@@ -178,30 +178,42 @@ def splat_perspective(points: np.ndarray, camera: Camera, image: np.ndarray, val
 
 
 @njit(cache=True, nogil=True)
-def normalization_affine(points):
-    """(ok, scale, shift (D,)) such that ``points * scale + shift`` is the cloud normalised
-    as ``pcfractal.normalize.normalize_inplace`` does (one global min-max to [-1, 1], then
-    centred; equal up to rounding), in one pass and without modifying ``points``.
-    ok is False for a non-finite or zero-extent cloud."""
+def _column_sums(points):
     n, d = points.shape
-    lo = np.inf
-    hi = -np.inf
     total = np.zeros(d)
+    if d == 3:  # unrolled: three independent accumulators
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(n):
+            s0 += points[i, 0]
+            s1 += points[i, 1]
+            s2 += points[i, 2]
+        total[0] = s0
+        total[1] = s1
+        total[2] = s2
+        return total
     for i in range(n):
         for r in range(d):
-            v = points[i, r]
-            lo = min(lo, v)
-            hi = max(hi, v)
-            total[r] += v
+            total[r] += points[i, r]
+    return total
+
+
+def normalization_affine(points: np.ndarray) -> tuple[bool, float, np.ndarray]:
+    """(ok, scale, shift (D,)) such that ``points * scale + shift`` is the cloud normalised
+    as ``pcfractal.normalize.normalize_inplace`` does (one global min-max to [-1, 1], then
+    centred; equal up to rounding), without modifying ``points``: numpy's SIMD min/max and
+    one summing pass (0.15 ms for 100k 3D points against 0.5 ms for normalising in place).
+    ok is False for a non-finite or zero-extent cloud."""
+    lo = float(points.min())
+    hi = float(points.max())
     span = hi - lo
-    shift = np.zeros(d)
+    d = points.shape[1]
     if not (span > 0.0 and np.isfinite(span)):
-        return False, 1.0, shift
+        return False, 1.0, np.zeros(d)
     scale = 2.0 / span
-    for r in range(d):
-        # normalised mean = (mean - lo) * scale - 1; p_norm = (p - lo) * scale - 1 - that
-        shift[r] = -total[r] / n * scale
-    return True, scale, shift
+    # normalised mean m' = (mean - lo) * scale - 1, so p' - m' = p * scale - mean * scale
+    return True, scale, _column_sums(points) * (-scale / points.shape[0])
 
 
 def render_points(points: np.ndarray, camera: Camera, value: int = 255) -> np.ndarray:
@@ -282,6 +294,28 @@ def patch_mask(code: int) -> np.ndarray:
     if not 1 <= code <= 511:
         raise ValueError(f"a 3x3 patch pattern is a code in 1..511, got {code}")
     return np.array([(code >> k) & 1 for k in range(9)], dtype=np.uint8).reshape(3, 3)
+
+
+def dilate(points_image: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None, value: int = 255) -> np.ndarray:
+    """Stamp the 3x3 ``mask`` (centred) at every non-zero pixel of ``points_image``: the same
+    pixels as ``fit_splat_patch`` drawing each point with that mask, but the cost depends on
+    the image size, not the point count (a shifted OR per mask cell, vectorised). Returns
+    ``out`` (h, w) uint8 with ``value`` where lit, 0 elsewhere."""
+    h, w = points_image.shape
+    if out is None:
+        out = np.zeros((h, w), dtype=np.uint8)
+    else:
+        out[:] = 0
+    src = points_image != 0
+    hit = np.zeros((h, w), dtype=bool)
+    for dr in range(3):
+        for dc in range(3):
+            if not mask[dr, dc]:
+                continue
+            oy, ox = dr - 1, dc - 1  # a point at (r, c) lights (r + oy, c + ox)
+            hit[max(oy, 0): h + min(oy, 0), max(ox, 0): w + min(ox, 0)] |= src[max(-oy, 0): h - max(oy, 0), max(-ox, 0): w - max(ox, 0)]
+    out[hit] = value
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -318,7 +318,7 @@ def run(args) -> int:
             ("categories", f"{classes.info.get('source', '?')} in {t_classes:.1f} s" + (f", acceptance {classes.info['acceptance_rate']:.3%}" if "acceptance_rate" in classes.info else "")),
             ("throughput", f"{rate:,.0f} images/s ({rendered} categories rendered, {skipped} already done)"),
             ("written", f"{written / 2**20:,.1f} MiB this run"),
-            ("files", f"{{class}}/*.png, {CLASSES_FILE}, {GALLERY_FILE if args.gallery else ''} {SUMMARY_FILE}"),
+            ("files", ", ".join(["{class}/*.png", CLASSES_FILE] + ([GALLERY_FILE] if args.gallery else []) + [SUMMARY_FILE])),
         ],
     )
     return 0

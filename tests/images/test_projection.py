@@ -111,3 +111,19 @@ def test_polyline_clipping_draws_only_inside():
     ys = np.array([[10.0, 10.0]])
     raster.draw_polylines(img, xs, ys, np.array([7], np.uint8), False)
     assert (img[10] == 7).all() and np.count_nonzero(img) == 20
+
+
+@pytest.mark.parametrize("code", [1, 16, 0b101010101, 511, 0b000111000])
+@pytest.mark.parametrize("flip", [0, 1, 2, 3])
+def test_dilated_point_image_equals_per_point_patches(code, flip):
+    pts = np.random.default_rng(code).normal(size=(3000, 2)) ** 3
+    mask = raster.patch_mask(code)
+    direct = np.zeros((40, 40), np.uint8)
+    raster.fit_splat_patch(pts, 40, 2, direct, 255, mask, bool(flip & 1), bool(flip & 2))
+    dots = np.zeros((40, 40), np.uint8)
+    raster.fit_splat_patch(pts, 40, 2, dots, 255, raster.POINT_MASK, False, False)
+    if flip & 1:
+        dots = dots[:, ::-1]
+    if flip & 2:
+        dots = dots[::-1]
+    np.testing.assert_array_equal(raster.dilate(dots, mask), direct)

@@ -1,0 +1,156 @@
+"""Image generation speed: images per second WRITTEN (render + PNG encode + file), per
+kind, on the local cores; PNG levels measured on real images; FractalDB-1k extrapolated.
+
+    .venv/bin/python benchmarks/bench_images.py [--workers 2] [--quick]
+
+Figures are printed with in-run references (same machine, same moment): Pillow's PNG
+encoder at its default level 6 against ours, and 1 worker against N workers. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pcfractal import raster
+from pcfractal.chaos import chaos_game
+from pcfractal.cli.images import _unit
+from pcfractal.executor import LocalExecutor
+from pcfractal.images import encode_gray, get_generator
+
+CASES = {
+    # kind: settings overrides, categories, images per category
+    "exfractaldb": ({"size": 224, "n_points": 100_000}, 8, 250),
+    "fractaldb": ({"size": 362, "n_points": 200_000, "render": "patch"}, 4, 200),
+    "rcdb": ({"size": 512}, 8, 100),
+}
+
+
+def _cpu_unit(*args):
+    """``_unit`` plus the CPU seconds it used (its worker's process time)."""
+    t = time.process_time()
+    r = _unit(*args)
+    return r, time.process_time() - t
+
+
+def timed(fn, repeat=20):
+    fn()
+    t = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - t) / repeat
+
+
+def pillow_png(img, level):
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", compress_level=level)
+    return buf.getvalue()
+
+
+def png_table(kind, images):
+    print(f"\n[{kind}] PNG encode per image (mean over {len(images)} real images)")
+    print(f"  {'encoder':<28} {'ms':>7} {'KiB':>8}")
+    rows = [("Pillow level 6 (reference)", lambda im: pillow_png(im, 6)), ("Pillow level 1", lambda im: pillow_png(im, 1))]
+    for level in (0, 1, 2, 3, 6, 9):
+        rows.append((f"ours rle level {level}", lambda im, lv=level: encode_gray(im, lv, "rle")))
+    rows.append(("ours default-strategy level 1", lambda im: encode_gray(im, 1, "default")))
+    rows.append(("ours default-strategy level 6", lambda im: encode_gray(im, 6, "default")))
+    out = {}
+    for name, fn in rows:
+        t = timed(lambda: [fn(im) for im in images], repeat=3) / len(images)
+        size = np.mean([len(fn(im)) for im in images]) / 1024
+        out[name] = (t, size)
+        print(f"  {name:<28} {t * 1e3:7.3f} {size:8.1f}")
+    ref_t = out["Pillow level 6 (reference)"][0]
+    print(f"  ours rle level 1 is {ref_t / out['ours rle level 1'][0]:.1f}x faster than Pillow level 6")
+    return out
+
+
+def stages_exfractaldb(gen, s, params):
+    rng = np.random.default_rng(0)
+    out = np.empty((s.n_points, 3))
+    img = np.zeros((s.size, s.size), np.uint8)
+    t_rand = timed(lambda: rng.random(s.n_points))
+    t_chaos = timed(lambda: chaos_game(params, s.n_points, rng, out=out))
+    ok, scale, shift = raster.normalization_affine(out)
+    t_norm = timed(lambda: raster.normalization_affine(out))
+    cam = raster.random_camera(rng, s.distance, s.fov_deg, s.size)
+    t_proj = timed(lambda: raster.splat_perspective(out, cam, img, 255, scale, shift))
+    t_all = timed(lambda: list(gen.render_many(params, 0, range(10), 0, s)), repeat=3) / 10
+    n = s.n_points
+    print(f"\n[exfractaldb] stages per image, 1 core ({n:,} points):")
+    print(f"  uniform draws {t_rand * 1e3:.2f} ms; chaos game incl. draws {t_chaos * 1e3:.2f} ms ({t_chaos / n * 1e9:.1f} ns/pt); "
+          f"normalisation {t_norm * 1e3:.2f} ms; projection+splat {t_proj * 1e3:.2f} ms ({t_proj / n * 1e9:.1f} ns/pt); "
+          f"whole render {t_all * 1e3:.2f} ms")
+
+
+def throughput(kind, overrides, n_cat, per_cat, workers, level=1):
+    gen = get_generator(kind)
+    s = gen.settings(**overrides)
+    classes = gen.make_classes(n_cat, 0, s, executor=LocalExecutor(workers))
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench_{kind}_", dir="."))
+    try:
+        with LocalExecutor(workers) as ex:
+            warm = [(kind, s, classes.params[c], c, 2, 0, str(tmp / "warm"), level) for c in range(workers)]
+            (tmp / "warm").mkdir()
+            list(ex.imap(_unit, warm))  # workers start, numba loads its cache
+            (tmp / "run").mkdir()
+            units = [(kind, s, classes.params[c], c, per_cat, 0, str(tmp / "run"), level) for c in range(n_cat)]
+            t = time.perf_counter()
+            res = list(ex.imap(_cpu_unit, units))
+            dt = time.perf_counter() - t
+            nbytes = sum(r[0][1] for r in res)
+            cpu = sum(r[1] for r in res) / (n_cat * per_cat)
+        sample = [np.asarray(Image.open(p)) for p in sorted((tmp / "run").rglob("*.png"))[:: max(1, n_cat * per_cat // 40)]]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return n_cat * per_cat / dt, nbytes / (n_cat * per_cat), sample, classes, s, gen, cpu
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="fewer images (noisier)")
+    a = ap.parse_args(argv)
+    print(f"zlib {zlib.ZLIB_RUNTIME_VERSION}; workers {a.workers}")
+    results = {}
+    for kind, (overrides, n_cat, per_cat) in CASES.items():
+        if a.quick:
+            per_cat //= 4
+        rate1 = throughput(kind, overrides, 2, max(per_cat // 2, 10), 1)[0]
+        rate, avg, sample, classes, s, gen, cpu = throughput(kind, overrides, n_cat, per_cat, a.workers)
+        results[kind] = (rate, a.workers / cpu)
+        print(f"\n== {kind}: {s.size} px" + (f", {s.n_points:,} points" if hasattr(s, "n_points") else "")
+              + f": {rate:,.0f} images/s written on {a.workers} workers ({rate1:,.0f} on 1 worker: x{rate / rate1:.2f}); "
+              f"{cpu * 1e3:.2f} CPU ms/image in the workers -> {a.workers / cpu:,.0f} images/s on {a.workers} otherwise idle cores; "
+              f"{avg / 1024:.1f} KiB/image; load average {os.getloadavg()[0]:.1f}")
+        png_table(kind, sample)
+        if kind == "exfractaldb":
+            stages_exfractaldb(gen, s, classes.params[0])
+            print(f"  target >= 500 images/s: wall {'MET' if rate >= 500 else 'NOT MET'} ({rate:,.0f}); "
+                  f"by CPU time on {a.workers} idle cores {'MET' if a.workers / cpu >= 500 else 'NOT MET'} ({a.workers / cpu:,.0f})")
+        if kind == "fractaldb":
+            t = time.perf_counter()
+            n_search = 10 if a.quick else 40
+            gen.make_classes(n_search, 1, s, executor=LocalExecutor(a.workers))
+            t_search = (time.perf_counter() - t) / n_search
+            total = 1_000_000 / rate + 1000 * t_search
+            idle = 1_000_000 * cpu / a.workers + 1000 * t_search
+            print(f"\n[fractaldb-1k extrapolated] 1,000,000 images at {rate:,.0f}/s = {1_000_000 / rate / 60:.1f} min; "
+                  f"category search {t_search:.2f} s/category on {a.workers} workers x 1,000 = {1000 * t_search / 60:.1f} min; "
+                  f"total {total / 60:.1f} min wall as measured (target < 60 min: {'MET' if total < 3600 else 'NOT MET'}); "
+                  f"{idle / 60:.1f} min from CPU time on {a.workers} idle cores")
+    print("\nsummary (images/s written, wall / from CPU time on idle cores): " + ", ".join(f"{k} {w:,.0f} / {c:,.0f}" for k, (w, c) in results.items()))
+
+
+if __name__ == "__main__":
+    main()
