@@ -217,30 +217,36 @@ def fit_into_box(points, box):
     Arithmetic in float64, stored as float32.
     """
     n = points.shape[0]
-    lo = np.full(3, np.inf)
-    hi = np.full(3, -np.inf)
-    for i in range(n):
-        for r in range(3):
-            v = np.float64(points[i, r])
-            if v < lo[r]:
-                lo[r] = v
-            if v > hi[r]:
-                hi[r] = v
-    mid = np.empty(3)
-    scale = np.empty(3)
-    for r in range(3):
-        mid[r] = 0.5 * (lo[r] + hi[r])
-        ext = hi[r] - lo[r]
-        scale[r] = box[3 + r] / ext if ext > 0 else 0.0
+    if n == 0:
+        return
+    lx = hx = np.float64(points[0, 0])
+    ly = hy = np.float64(points[0, 1])
+    lz = hz = np.float64(points[0, 2])
+    for i in range(1, n):
+        x = np.float64(points[i, 0])
+        y = np.float64(points[i, 1])
+        z = np.float64(points[i, 2])
+        lx = min(lx, x)
+        hx = max(hx, x)
+        ly = min(ly, y)
+        hy = max(hy, y)
+        lz = min(lz, z)
+        hz = max(hz, z)
+    mx, my, mz = 0.5 * (lx + hx), 0.5 * (ly + hy), 0.5 * (lz + hz)
+    sx = box[3] / (hx - lx) if hx > lx else 0.0
+    sy = box[4] / (hy - ly) if hy > ly else 0.0
+    sz = box[5] / (hz - lz) if hz > lz else 0.0
     c = np.cos(box[6])
     s = np.sin(box[6])
+    # rotation folded into the per-axis scales: world = centre + R @ diag(scale) @ (p - mid)
+    a00, a01, a10, a11 = c * sx, -s * sy, s * sx, c * sy
     for i in range(n):
-        x = (points[i, 0] - mid[0]) * scale[0]
-        y = (points[i, 1] - mid[1]) * scale[1]
-        z = (points[i, 2] - mid[2]) * scale[2]
-        points[i, 0] = box[0] + c * x - s * y
-        points[i, 1] = box[1] + s * x + c * y
-        points[i, 2] = box[2] + z
+        x = np.float64(points[i, 0]) - mx
+        y = np.float64(points[i, 1]) - my
+        z = np.float64(points[i, 2]) - mz
+        points[i, 0] = box[0] + a00 * x + a01 * y
+        points[i, 1] = box[1] + a10 * x + a11 * y
+        points[i, 2] = box[2] + sz * z
 
 
 def _background(rng: np.random.Generator, settings: SceneSettings, out: np.ndarray) -> None:
