@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import math
 import os
 import shutil
@@ -204,6 +205,8 @@ class OutputDir:
 
     def __init__(self, path: Path, kind: str, settings: dict, overwrite: bool = False):
         self.path = Path(path)
+        # JSON round trip: the marker read back must compare equal (tuples become lists).
+        settings = json.loads(atomic.dumps_json(settings))
         self.marker = {"kind": kind, "settings": settings, "pcfractal_version": __version__}
         self.overwrite = overwrite
         self.resumed = False
@@ -216,7 +219,7 @@ class OutputDir:
         p = self.path
         if p.exists() and not p.is_dir():
             raise CliError(f"output {p} exists and is not a folder")
-        if p.is_dir() and any(p.iterdir()):
+        if p.is_dir() and any(not x.name.endswith(atomic.PARTIAL_SUFFIX) for x in p.iterdir()):
             marker = p / BUILD_MARKER
             same = marker.is_file() and _read_json(marker) == self.marker
             if same:
@@ -234,6 +237,8 @@ class OutputDir:
             shutil.rmtree(p)
         if need_bytes is not None:
             check_free_space(p, need_bytes)
+        if p.is_dir():  # empty, or only a partial marker from a build killed at its first write
+            atomic.remove_partials(p)
         created = not p.exists()
         try:
             p.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def run(args) -> int:
     out = OutputDir(args.out, "categories", {"seed": args.seed, **settings}, args.overwrite).open(need_bytes=plan_categories(count, args.seed, s, probe=False).bytes)
     if out.resumed and all(out.file(f).is_file() for f in (CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD)):
         if not out.complete():  # killed after the category file, before the manifest
-            out.finish({"categories": count}, expected=[CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD])
+            seal(out, count)
         print(f"{args.out}: already complete")
         return 0
     t0 = time.perf_counter()
@@ -90,7 +90,7 @@ def run(args) -> int:
     with build_errors(out.path):
         write_reports(out, cats, np.array([c.variances for c in result.categories]), search_info)
         cats.save(out.file(CATEGORY_FILE))  # its presence marks a finished search
-    out.finish({"categories": count, "candidates_tried": result.tried}, expected=[CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD])
+    seal(out, count)
     summary(
         f"categories: {count} found in {elapsed:.1f} s -> {args.out}",
         [
@@ -103,6 +103,13 @@ def run(args) -> int:
         ],
     )
     return 0
+
+
+def seal(out: OutputDir, count: int) -> dict:
+    """Write the manifest (its counts come from the category file, so a build resumed just
+    before this step seals the same bytes)."""
+    tried = CategorySet.load(out.file(CATEGORY_FILE)).search.get("tried")
+    return out.finish({"categories": count, "candidates_tried": tried}, expected=[CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD])
 
 
 def write_reports(out: OutputDir, cats: CategorySet, variances, search_info: dict) -> None:
