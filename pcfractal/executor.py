@@ -140,7 +140,11 @@ class RayExecutor:
                 try:
                     ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
                 except (ConnectionError, ValueError, RuntimeError) as e:
-                    raise RuntimeError(f"cannot connect to the Ray cluster at {self.address!r}: {e}") from None
+                    raise RuntimeError(
+                        f"cannot connect to the Ray cluster at {self.address!r}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}; "
+                        "check the address (ray status on the head node) and, for a cluster with token authentication, "
+                        "set RAY_AUTH_MODE=token here too (Ray then reads RAY_AUTH_TOKEN or ~/.ray/auth_token)"
+                    ) from None
         if self._workers is None:
             self._workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         return ray

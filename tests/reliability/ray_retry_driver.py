@@ -1,0 +1,32 @@
+"""Run build_pcfractal.py on Ray with a unit whose worker process dies once, hard, for two
+categories: category 1 after writing its files (before reporting), category 2 in the middle
+of writing (a partial file left behind). Ray re-runs both tasks; the build must still equal a
+clean one: no duplicate, no gap, no stray partial. Flags go to $PCFRACTAL_FLAGS."""
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from pcfractal.cli import instances, main
+
+FLAGS = Path(os.environ["PCFRACTAL_FLAGS"])
+_real_unit = instances._unit
+
+
+def flaky_unit(cat_path, digest, category, count, seed, settings, dtype, out):
+    flag = FLAGS / f"died-{category}"
+    if category in (1, 2) and not flag.exists():
+        flag.write_text(str(os.getpid()))
+        if category == 1:
+            _real_unit(cat_path, digest, category, count, seed, settings, dtype, out)
+        else:
+            (Path(out) / f"{category:06d}.npy.{uuid.uuid4().hex[:8]}.partial").write_bytes(b"\x93NUMPY half")
+        os._exit(1)  # the worker process dies: no exception, no report
+    return _real_unit(cat_path, digest, category, count, seed, settings, dtype, out)
+
+
+instances._unit = flaky_unit
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
