@@ -21,7 +21,7 @@ from .. import manifest as manifest_mod
 from ..executor import LocalExecutor, RayExecutor, check_workers, describe, make_executor
 
 BUILD_MARKER = manifest_mod.BUILD_MARKER
-FREE_SPACE_MARGIN = 64 * 2**20  # bytes kept free beyond a build's estimate
+FREE_SPACE_MARGIN = 64 * 2**20  # at most this kept free beyond a build's estimate (10% of it, at least 1 MiB)
 
 
 class CliError(Exception):
@@ -108,9 +108,11 @@ def folder_bytes(path: Path) -> int:
     return total
 
 
-def check_free_space(path: Path, need: int, margin: int = FREE_SPACE_MARGIN) -> int:
+def check_free_space(path: Path, need: int, margin: int | None = None) -> int:
     """Fail before any work when the file system of ``path`` has less than ``need`` (+ a
-    margin) bytes free; return the free bytes."""
+    margin: 10% of it, between 1 and 64 MiB) bytes free; return the free bytes."""
+    if margin is None:
+        margin = min(FREE_SPACE_MARGIN, max(2**20, need // 10))
     where = _existing_ancestor(path)
     free = shutil.disk_usage(where).free
     if need + margin > free:
