@@ -23,5 +23,6 @@ from . import checkpoint, cpu_ops
 
 cpu_ops.install()
 checkpoint.install()
+from . import datasets, metrics, models, transforms  # noqa: E402,F401  registers pcfractal's datasets, transforms, models, metrics
 
 __all__ = ['checkpoint', 'cpu_ops']
