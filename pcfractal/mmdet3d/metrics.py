@@ -1,10 +1,11 @@
-"""Metrics for fractal-scene detection and PC-FractalDB classification
-(registered in mmdet3d's METRICS).
+"""Metrics for fractal-scene detection, small evaluation sets and
+PC-FractalDB classification (registered in mmdet3d's METRICS).
 
-``FractalSceneMetric``
+``PresentClassesIndoorMetric``
     mmdet3d's ``IndoorMetric`` (mAP / mAR at IoU 0.25 and 0.5 with rotated 3D
     IoU, the numbers reported for ScanNetV2 and SUN RGB-D) made usable with
-    many classes:
+    many classes or few evaluation scenes (fractal scenes, test fixtures; the
+    full ScanNetV2 / SUN RGB-D configs keep mmdet3d's IndoorMetric):
 
     * a class that has no ground-truth box in the evaluated scenes gets no AP
       (``indoor_eval`` would count it with zero positives, which makes its
@@ -19,9 +20,19 @@
       pre-training learns long before it tells 1,000 categories apart.
 ``ClassificationAccuracy``
     top-1 / top-5 accuracy of ``PointNet2Classifier`` predictions.
+
+numpy >= 2 fix for mmdet3d's ``indoor_eval`` (what IndoorMetric calls for
+ScanNetV2 and SUN RGB-D): its AP values are 1-element arrays and it prints
+its table with ``float(ap)``, which numpy 2.x refuses ("only 0-dimensional
+arrays can be converted to Python scalars"), so every evaluation crashed
+after computing its numbers. :func:`install_numpy2_fix` (run on import)
+wraps ``eval_map_recall`` in mmdet3d's module so that the AP values it
+returns are 1-element arrays that also convert with ``float()``; the numbers
+are unchanged. :func:`uninstall_numpy2_fix` restores the original.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -34,7 +45,56 @@ from mmdet3d.evaluation.metrics import IndoorMetric
 from mmdet3d.registry import METRICS
 from mmdet3d.structures import get_box_type
 
-__all__ = ['FractalSceneMetric', 'ClassificationAccuracy']
+__all__ = [
+    'PresentClassesIndoorMetric', 'ClassificationAccuracy',
+    'install_numpy2_fix', 'uninstall_numpy2_fix'
+]
+
+
+class _ScalarArray(np.ndarray):
+    """A 1-element array that ``float()`` accepts under numpy 2."""
+
+    def __float__(self) -> float:
+        return float(np.asarray(self).reshape(-1)[0])
+
+
+def _as_scalar_arrays(per_thr: list) -> list:
+    return [{
+        label: np.asarray(v).reshape(-1).view(_ScalarArray)
+        if np.size(v) == 1 else v
+        for label, v in d.items()
+    } for d in per_thr]
+
+
+def _indoor_eval_module():
+    # the package re-exports the function under the module's name
+    return importlib.import_module(
+        'mmdet3d.evaluation.functional.indoor_eval')
+
+
+def install_numpy2_fix() -> None:
+    """Make mmdet3d's indoor_eval print its table under numpy 2
+    (idempotent)."""
+    mod = _indoor_eval_module()
+    orig = mod.eval_map_recall
+    if getattr(orig, '_pcfractal_numpy2_fix', False):
+        return
+
+    def eval_map_recall(pred, gt, ovthresh=None):
+        rec, prec, ap = orig(pred, gt, ovthresh)
+        return rec, prec, _as_scalar_arrays(ap)
+
+    eval_map_recall._pcfractal_numpy2_fix = True
+    eval_map_recall._pcfractal_original = orig
+    mod.eval_map_recall = eval_map_recall
+
+
+def uninstall_numpy2_fix() -> None:
+    """Put mmdet3d's own eval_map_recall back."""
+    mod = _indoor_eval_module()
+    orig = getattr(mod.eval_map_recall, '_pcfractal_original', None)
+    if orig is not None:
+        mod.eval_map_recall = orig
 
 
 def _present_labels(ann_infos: List[dict]) -> set:
@@ -79,7 +139,7 @@ def _agnostic_ann(ann: dict) -> dict:
 
 
 @METRICS.register_module()
-class FractalSceneMetric(IndoorMetric):
+class PresentClassesIndoorMetric(IndoorMetric):
     """IndoorMetric over the classes present in the ground truth, plus an
     optional class-agnostic mAP.
 
@@ -172,3 +232,6 @@ class ClassificationAccuracy(BaseMetric):
             hit = (top == labels[:, None]).any(1).float().mean().item()
             ret[f'top{k}'] = 100.0 * hit
         return ret
+
+
+install_numpy2_fix()

@@ -65,7 +65,7 @@ val_dataloader = dict(
         test_mode=True,
         box_type_3d='Depth'))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='FractalSceneMetric', class_agnostic=True)
+val_evaluator = dict(type='PresentClassesIndoorMetric', class_agnostic=True)
 test_evaluator = val_evaluator
 
 vis_backends = [dict(type='LocalVisBackend')]

@@ -71,7 +71,7 @@ val_dataloader = dict(
         backend_args=backend_args))
 test_dataloader = val_dataloader
 # mAP over the classes present in the held-out scenes, plus class-agnostic mAP
-val_evaluator = dict(type='FractalSceneMetric', class_agnostic=True)
+val_evaluator = dict(type='PresentClassesIndoorMetric', class_agnostic=True)
 test_evaluator = val_evaluator
 
 vis_backends = [dict(type='LocalVisBackend')]
