@@ -370,6 +370,33 @@ def test_install_is_idempotent_and_uninstall_restores():
     assert ops.furthest_point_sample(torch.rand(1, 10, 3), 2).shape == (1, 2)
 
 
+def test_non_cpu_tensors_keep_mmcv_kernels(monkeypatch):
+    """Only CPU tensors take the CPU code; others reach mmcv's own kernels
+    (on this CPU-only torch they fail there, which is the point)."""
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError('CPU code called for a non-CPU tensor')
+
+    for name in ('furthest_point_sample_cpu', 'ball_query_cpu',
+                 'gather_points_cpu', 'points_in_boxes_all_cpu'):
+        monkeypatch.setattr(cpu_ops, name, must_not_run)
+    meta = torch.empty(1, 10, 3, device='meta')
+    calls = [
+        lambda: ops.furthest_point_sample(meta, 2),
+        lambda: ops.ball_query(0., 1., 4, meta, meta),
+        lambda: ops.gather_points(
+            torch.empty(1, 3, 10, device='meta'),
+            torch.zeros(1, 2, dtype=torch.int32, device='meta')),
+        lambda: ops.points_in_boxes_all(
+            meta, torch.empty(1, 2, 7, device='meta')),
+    ]
+    for call in calls:
+        with pytest.raises(Exception) as err:
+            call()
+        assert not isinstance(err.value, AssertionError) or \
+            'CPU code called' not in str(err.value)
+
+
 def test_stacked_forms_say_what_to_do():
     with pytest.raises(NotImplementedError, match='stacked'):
         ops.ball_query(0., 1., 4, torch.rand(10, 3), torch.rand(4, 3),
