@@ -461,16 +461,18 @@ def test_votenet_sunrgbd_trains_and_predicts_on_cpu():
     import mmdet3d
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import DefaultScope
 
     from mmdet3d.registry import MODELS
     from mmdet3d.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
+    register_all_modules(init_default_scope=False)
     cfg_path = os.path.join(
         os.path.dirname(mmdet3d.__file__), '.mim', 'configs', 'votenet',
         'votenet_8xb16_sunrgbd-3d.py')
     cfg = Config.fromfile(cfg_path)
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        model = MODELS.build(cfg.model)
     n_params = sum(p.numel() for p in model.parameters())
     assert 0.9e6 < n_params < 1.0e6  # the talk's 0.95M VoteNet
     model.train()
