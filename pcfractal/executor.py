@@ -4,6 +4,10 @@
 **in input order**, keeping at most ``window`` units in flight, so it can consume an endless
 stream of units (the category search) and stop early. Results never depend on the number
 of workers: every unit derives its randomness from its own key (``pcfractal.keys``).
+
+``make_executor(workers, ray=..., ray_address=...)`` picks local processes
+(``LocalExecutor``), a local Ray started for the build or an existing Ray cluster
+(``RayExecutor``); the CLI's ``--workers/--ray/--ray-address`` map onto it.
 """
 
 from __future__ import annotations
@@ -195,7 +199,9 @@ def _ray_get(ray, ref):
     try:
         return ray.get(ref)
     except RayTaskError as e:
-        cause = e.as_instanceof_cause()
+        cause = getattr(e, "cause", None)  # the task's own exception (errno and all)
+        if not isinstance(cause, BaseException):
+            cause = e.as_instanceof_cause()
         raise cause from None
     except RayError as e:  # worker died more often than max_retries, node lost...
         raise RuntimeError(f"Ray task failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None

@@ -1,7 +1,9 @@
 """Run build_pcfractal.py on Ray with a unit whose worker process dies once, hard, for two
 categories: category 1 after writing its files (before reporting), category 2 in the middle
 of writing (a partial file left behind). Ray re-runs both tasks; the build must still equal a
-clean one: no duplicate, no gap, no stray partial. Flags go to $PCFRACTAL_FLAGS."""
+clean one: no duplicate, no gap, no stray partial. Flags go to $PCFRACTAL_FLAGS.
+PCFRACTAL_FAIL=enospc makes category 2 raise ENOSPC instead (the error must reach the user
+as itself, not as a Ray error)."""
 
 import os
 import sys
@@ -10,11 +12,16 @@ from pathlib import Path
 
 from pcfractal.cli import instances, main
 
-FLAGS = Path(os.environ["PCFRACTAL_FLAGS"])
+FLAGS = Path(os.environ["PCFRACTAL_FLAGS"])  # read here: Ray workers do not see our environment
+FAIL = os.environ.get("PCFRACTAL_FAIL")
 _real_unit = instances._unit
 
 
 def flaky_unit(cat_path, digest, category, count, seed, settings, dtype, out):
+    if FAIL == "enospc" and category == 2:
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / "000002.npy.x.partial"))
     flag = FLAGS / f"died-{category}"
     if category in (1, 2) and not flag.exists():
         flag.write_text(str(os.getpid()))

@@ -75,6 +75,14 @@ def test_ray_retries_are_idempotent(cats, small_ref, tmp_path, ray_address):
     assert manifest.verify(out) == []
 
 
+def test_a_unit_error_on_ray_reaches_the_user_as_itself(cats, tmp_path, ray_address):
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    r = cli("instances", "--categories", cats, *SMALL, "--ray-address", ray_address, "--out", tmp_path / "i",
+            driver=HERE / "ray_retry_driver.py", env={"PCFRACTAL_FLAGS": str(flags), "PCFRACTAL_FAIL": "enospc"})
+    assert r.returncode == 2 and "error: disk full while writing" in r.stderr, r.stderr[-2000:]
+
+
 def test_local_ray_started_by_the_build(small_ref, cats, tmp_path):
     r = cli("instances", "--categories", cats, *SMALL, "--ray", "--workers", "2", "--out", tmp_path / "i")
     assert r.returncode == 0, r.stderr[-2000:]
