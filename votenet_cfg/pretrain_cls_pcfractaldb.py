@@ -45,6 +45,5 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=3, save_last=True),
-    visualization=None)
+        type='CheckpointHook', interval=1, max_keep_ckpts=3, save_last=True))
 auto_scale_lr = dict(enable=False, base_batch_size=32)

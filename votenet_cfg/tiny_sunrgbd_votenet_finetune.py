@@ -40,7 +40,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='PresentClassesIndoorMetric', class_agnostic=False)
 test_evaluator = val_evaluator
 
-max_epochs = 4
+max_epochs = 24
 optim_wrapper = _base_.tiny_optim_wrapper
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [

@@ -219,8 +219,8 @@ class ClassificationAccuracy(BaseMetric):
             scores = pred['scores'] if isinstance(pred, dict) else pred.scores
             labels = gt['labels_3d'] if isinstance(gt, dict) else \
                 gt.labels_3d
-            self.results.append(
-                (scores.cpu().float(), int(labels.reshape(-1)[0])))
+            self.results.append((scores.cpu().float().reshape(-1),
+                                 int(labels.reshape(-1)[0])))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         scores = torch.stack([s for s, _ in results])

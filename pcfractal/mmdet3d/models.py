@@ -137,8 +137,8 @@ class PointNet2Classifier(BaseModel):
         if mode == 'predict':
             scores = logits.softmax(dim=1)
             for sample, score in zip(data_samples, scores):
-                pred = InstanceData()
-                pred.scores = score.detach()
+                pred = InstanceData()  # one "instance": the whole cloud
+                pred.scores = score.detach()[None]  # (1, num_classes)
                 pred.labels = score.argmax().reshape(1)
                 sample.pred_instances = pred
             return data_samples
