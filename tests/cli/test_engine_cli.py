@@ -116,11 +116,20 @@ def test_unwritable_output_folder(built, tmp_path, capsys):
     assert blocker.read_text() == "x"
 
 
-def test_build_runs_every_stage(tmp_path, capsys):
-    code, out, _ = run(capsys, "build", "--preset", "tiny", "--count", "3", "--per-category", "2", "--threshold", "0.05", "--workers", "1", "--out", tmp_path / "demo")
+def test_build_runs_every_stage_with_the_same_object_settings(tmp_path, capsys):
+    code, out, _ = run(capsys, "build", "--preset", "tiny", "--count", "3", "--per-category", "2", "--scenes", "2",
+                       "--threshold", "0.05", "--ratio", "0.7", "--workers", "1", "--out", tmp_path / "demo")
     assert code == 0, out
     assert (tmp_path / "demo/categories/categories.json").is_file()
-    assert (tmp_path / "demo/instances/instances.json").is_file()
+    insts = json.loads((tmp_path / "demo/instances/instances.json").read_text())
+    assert insts["ratio"] == 0.7 and insts["main_points"] == 2800
+    scenes = json.loads((tmp_path / "demo/scenes/manifest.json").read_text())
+    assert '"ratio": 0.7' in json.dumps(scenes) and len(list((tmp_path / "demo/scenes/points").glob("*.bin"))) == 2
+
+
+def test_build_dry_run_writes_nothing(tmp_path, capsys):
+    code, out, _ = run(capsys, "build", "--dry-run", "--workers", "1", "--out", tmp_path / "demo")
+    assert code == 0 and "dry run" in out and not (tmp_path / "demo").exists()
 
 
 class _nullcontext:
