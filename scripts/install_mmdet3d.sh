@@ -15,9 +15,16 @@
 # in place the script only checks the imports and exits. Needs root (or sudo) only if a
 # system library is missing (libGL for opencv).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
-PY=${1:-.venv/bin/python}
+PY=${1:-}
+cd "$(dirname "$0")/.."
+if [ -z "$PY" ]; then
+  PY=$PWD/.venv/bin/python
+elif [[ "$PY" == */* ]]; then  # a path, relative to where the script was started
+  PY=$(cd "$OLDPWD" && cd "$(dirname "$PY")" && pwd)/$(basename "$PY")
+else
+  PY=$(command -v "$PY") || { echo "[install_mmdet3d] error: no '$1' on PATH" >&2; exit 1; }
+fi
 MMENGINE=0.10.7
 MMCV=2.1.0
 MMDET=3.2.0
