@@ -110,9 +110,11 @@ if ! mmcv_ops_ok; then
   t0=$(date +%s)
   MMCV_WITH_OPS=1 pipq --no-build-isolation "mmcv==$MMCV"
   if grep -q "Building wheel for mmcv" "$tmp/pip.log"; then
-    log "mmcv compiled in $(( $(date +%s) - t0 )) s; pip cached the wheel"
+    log "mmcv compiled in $(( $(date +%s) - t0 )) s; pip keeps the wheel in its cache"
+  elif grep -q "Using cached mmcv-" "$tmp/pip.log"; then
+    log "mmcv installed from pip's wheel cache in $(( $(date +%s) - t0 )) s (no compile)"
   else
-    log "mmcv installed from pip's wheel cache in $(( $(date +%s) - t0 )) s"
+    log "mmcv installed in $(( $(date +%s) - t0 )) s"
   fi
   if ! mmcv_ops_ok; then
     # A cached wheel built against another torch, or without ops: rebuild it once.
