@@ -104,23 +104,28 @@ from mmcv.utils import ext_loader
 ext_loader.load_ext('_ext', ['furthest_point_sampling_forward', 'nms'])" >/dev/null 2>&1
 }
 
-if ! mmcv_ops_ok; then
-  log "mmcv $MMCV with ops: building from the sdist unless pip's cache has the wheel" \
-      "(a cold build takes about 13 min on 2 cores)"
-  t0=$(date +%s)
-  MMCV_WITH_OPS=1 pipq --no-build-isolation "mmcv==$MMCV"
+install_mmcv() {  # pip install mmcv with its ops, and say whether it compiled
+  local t0; t0=$(date +%s)
+  MMCV_WITH_OPS=1 pipq --no-build-isolation "$@" "mmcv==$MMCV"
   if grep -q "Building wheel for mmcv" "$tmp/pip.log"; then
     log "mmcv compiled in $(( $(date +%s) - t0 )) s; pip keeps the wheel in its cache"
   elif grep -q "Using cached mmcv-" "$tmp/pip.log"; then
     log "mmcv installed from pip's wheel cache in $(( $(date +%s) - t0 )) s (no compile)"
-  else
-    log "mmcv installed in $(( $(date +%s) - t0 )) s"
   fi
-  if ! mmcv_ops_ok; then
-    # A cached wheel built against another torch, or without ops: rebuild it once.
-    log "the installed mmcv has no working ops: dropping pip's cached mmcv wheel and rebuilding"
+}
+
+if ! mmcv_ops_ok; then
+  log "mmcv $MMCV with ops: building from the sdist unless pip's cache has the wheel" \
+      "(a cold build takes about 13 min on 2 cores)"
+  install_mmcv
+  if ! mmcv_ops_ok; then  # an installed copy without working ops: reinstall it
+    log "the installed mmcv has no working ops: reinstalling it"
+    install_mmcv --force-reinstall --no-deps
+  fi
+  if ! mmcv_ops_ok; then  # a cached wheel built against another torch, or without ops
+    log "pip's cached mmcv wheel has no working ops: dropping it and rebuilding"
     "$PY" -m pip cache remove "mmcv-$MMCV*" >/dev/null 2>&1 || true
-    MMCV_WITH_OPS=1 pipq --no-build-isolation --force-reinstall --no-deps "mmcv==$MMCV"
+    install_mmcv --force-reinstall --no-deps
     mmcv_ops_ok || die "mmcv $MMCV was built but its ops do not load"
   fi
 fi
