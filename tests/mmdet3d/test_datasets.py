@@ -270,3 +270,29 @@ def test_mmdet3d_indoor_metric_runs_under_numpy2():
     res = metric.compute_metrics([(ann, pred)])
     assert res['mAP_0.25'] == pytest.approx(1.0)
     assert res['a_AP_0.50'] == pytest.approx(1.0)
+
+
+def test_train_tool_checks_num_classes(data, tmp_path):
+    """tools/train.py stops, with the options to add, when the detection head
+    has fewer classes than the fractal data."""
+    import importlib.util
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        'pcfractal_tools_train_check', root / 'tools' / 'train.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    d = str(data['scenes'])
+    args = tool.parse_args([
+        str(root / 'votenet_cfg' / 'tiny_pretrain_votenet_fractal.py'),
+        '--work-dir',
+        str(tmp_path), '--cfg-options', 'model.bbox_head.num_classes=2',
+        'model.bbox_head.bbox_coder.num_sizes=2',
+        f'train_dataloader.dataset.data_root={d}',
+        f'val_dataloader.dataset.data_root={d}',
+        f'test_dataloader.dataset.data_root={d}',
+        'experiment_name=check_num_classes',
+        'visualizer.name=check_num_classes'
+    ])
+    runner = tool.build_runner(args)
+    with pytest.raises(ValueError, match='model.bbox_head.num_classes=4'):
+        tool.check_num_classes(runner)
