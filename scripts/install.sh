@@ -40,10 +40,12 @@ pipq() {
   rm -f "$log"
 }
 
-pipq "pip>=23" "setuptools<70" wheel
+# setuptools: torch 2.13 requires >= 77.0.3; mmcv's setup.py and mmengine's config loader
+# import pkg_resources, which setuptools 82 removed.
+pipq "pip>=23" "setuptools>=77.0.3,<82" wheel
 # torch==2.13.0 is the CPU build; asking for any other version pulls gigabytes of CUDA.
 "$VPY" -c "import torch" 2>/dev/null || pipq torch==2.13.0
-if [ "$with_test" = 1 ]; then pipq -e ".[test]"; else pipq -e .; fi
+if [ "$with_test" = 1 ]; then pipq -e ".[test]" "setuptools>=77.0.3,<82"; else pipq -e . "setuptools>=77.0.3,<82"; fi
 "$VPY" -c "import pcfractal, open3d" || { echo "[install] pcfractal did not import" >&2; exit 1; }
 
 if [ "$with_test" = 1 ] && [ -f scripts/install_mmdet3d.sh ]; then
