@@ -14,21 +14,26 @@ DEFAULT_VARIANCE_THRESHOLD = 0.15  # the paper's talk; the authors' scripts use 
 
 
 @njit(cache=True, nogil=True)
+def global_range(points):
+    """(min, max) over every coordinate of (n, D) points."""
+    lo = np.inf
+    hi = -np.inf
+    for i in range(points.shape[0]):
+        for r in range(points.shape[1]):
+            v = points[i, r]
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
 def normalize_inplace(points):
     """Global min-max to [-1, 1], then centre, in place; return False if degenerate.
 
     points: (n, D) float64. Degenerate = non-finite or zero extent (all points equal).
     """
     n, d = points.shape
-    lo = np.inf
-    hi = -np.inf
-    for i in range(n):
-        for r in range(d):
-            v = points[i, r]
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
+    lo, hi = global_range(points)
     span = hi - lo
     if not (span > 0.0 and np.isfinite(span)):
         return False
@@ -72,14 +77,7 @@ def normalized_variances(points):
     """Per-axis variances the cloud would have after ``normalize_inplace``, without
     modifying it: var * (2 / span)^2 (the centring does not change a variance).
     Returns -1 for every axis when the cloud is degenerate."""
-    n, d = points.shape
-    lo = np.inf
-    hi = -np.inf
-    for i in range(n):
-        for r in range(d):
-            v = points[i, r]
-            lo = min(lo, v)
-            hi = max(hi, v)
+    lo, hi = global_range(points)
     span = hi - lo
     var = axis_variances(points)
     if not (span > 0.0 and np.isfinite(span)):

@@ -29,12 +29,11 @@ import hashlib
 import io
 import os
 import tarfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .atomic import PARTIAL_SUFFIX
+from . import atomic
 
 SHARD_PATTERN = "shard-{:06d}.tar"
 MTIME = 0  # every member's mtime: builds are byte-identical whatever the clock says
@@ -68,8 +67,6 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 def write_sidecar(path: str | os.PathLike, info: ShardInfo) -> Path:
     """Write a finished shard's sidecar atomically (after the tar: the done-marker)."""
-    from . import atomic
-
     return atomic.write_json(sidecar_path(path), dataclasses.asdict(info))
 
 
@@ -129,39 +126,31 @@ def write_shard(path: str | os.PathLike, samples: Iterable[tuple[str, dict[str, 
     removed on any error, so nothing appears under ``path`` unless the shard is complete.
     """
     path = Path(path)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
     seen: set[str] = set()
     members = 0
-    try:
-        with open(tmp, "wb") as raw:
-            hf = _HashingFile(raw)
-            with tarfile.open(fileobj=hf, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
-                for key, fields in samples:
-                    key = str(key)
-                    _check_key(key, path.name)
-                    if key in seen:
-                        raise ShardError(f"{path.name}: duplicate sample key {key!r}")
-                    seen.add(key)
-                    if not fields:
-                        raise ShardError(f"{path.name}: sample {key!r} has no fields")
-                    for field in sorted(fields):
-                        data = fields[field]
-                        if isinstance(data, str):
-                            data = data.encode("utf-8")
-                        data = bytes(data)
-                        name = f"{key}.{field}"
-                        if len(name.encode("utf-8")) > 100:
-                            raise ShardError(f"{path.name}: member name {name!r} is longer than 100 bytes")
-                        tar.addfile(_member(name, len(data)), io.BytesIO(data))
-                        members += 1
-                if not seen:
-                    raise ShardError(f"{path.name}: empty shard (no samples)")
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic.open_atomic(path) as raw:
+        hf = _HashingFile(raw)
+        with tarfile.open(fileobj=hf, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+            for key, fields in samples:
+                key = str(key)
+                _check_key(key, path.name)
+                if key in seen:
+                    raise ShardError(f"{path.name}: duplicate sample key {key!r}")
+                seen.add(key)
+                if not fields:
+                    raise ShardError(f"{path.name}: sample {key!r} has no fields")
+                for field in sorted(fields):
+                    data = fields[field]
+                    if isinstance(data, str):
+                        data = data.encode("utf-8")
+                    data = bytes(data)
+                    name = f"{key}.{field}"
+                    if len(name.encode("utf-8")) > 100:
+                        raise ShardError(f"{path.name}: member name {name!r} is longer than 100 bytes")
+                    tar.addfile(_member(name, len(data)), io.BytesIO(data))
+                    members += 1
+            if not seen:
+                raise ShardError(f"{path.name}: empty shard (no samples)")
     return ShardInfo(path.name, hf.n, hf.h.hexdigest(), len(seen), members)
 
 
