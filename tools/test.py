@@ -14,55 +14,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 from typing import Optional, Sequence
 
 _ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if _ROOT not in sys.path:
+if _ROOT not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, _ROOT)
-_TOOLS = osp.dirname(osp.abspath(__file__))
-if _TOOLS not in sys.path:
-    sys.path.insert(0, _TOOLS)
+
+# the options and config loading shared with tools/train.py
+from pcfractal.mmdet3d.runner import (  # noqa: E402
+    load_config, parse_run_args, run_parser, runner_from_cfg)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(
-        prog='tools/test.py',
-        description='Evaluate a checkpoint on the test set of a votenet_cfg/ '
-        'config.')
-    parser.add_argument('config', help='config file')
+    parser = run_parser(
+        'tools/test.py', 'Evaluate a checkpoint on the test set of a '
+        'votenet_cfg/ config.', 'testing', 'where the evaluation log goes')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument(
-        '--work-dir', help='where the evaluation log goes '
-        '(default: ./work_dirs/<config name>)')
-    parser.add_argument(
         '--out', help='also write the metrics to this JSON file')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, key=value')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher for distributed testing')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_run_args(parser, argv)
 
 
 def build_runner(args: argparse.Namespace):
     """The Runner that evaluates ``args.checkpoint`` (not started)."""
-    from mmengine.runner import Runner
-
-    from train import load_config
-
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'{args.checkpoint}: no such checkpoint')
     cfg = load_config(args.config, args.cfg_options, args.launcher,
@@ -74,10 +50,7 @@ def build_runner(args: argparse.Namespace):
     backbone = cfg.model.get('backbone') or {}
     if isinstance(backbone, dict) and backbone.get('init_cfg'):
         backbone['init_cfg'] = None
-    if 'runner_type' in cfg:
-        from mmengine.registry import RUNNERS
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    return runner_from_cfg(cfg)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

@@ -16,7 +16,6 @@ checkpoints (epoch_N.pth, last_checkpoint), logs and the dumped config there.
 from __future__ import annotations
 
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import Optional, Sequence
@@ -25,18 +24,17 @@ _ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _ROOT not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, _ROOT)
 
+# the options and config loading shared with tools/test.py (load_config is
+# also what the benchmarks use, as train.load_config)
+from pcfractal.mmdet3d.runner import (  # noqa: E402,F401
+    load_config, parse_run_args, run_parser, runner_from_cfg)
+
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(
-        prog='tools/train.py',
-        description='Train a detector or classifier from a votenet_cfg/ '
-        'config (mmengine Runner).')
-    parser.add_argument('config', help='config file, e.g. '
-                        'votenet_cfg/pretrain_votenet_fractal.py')
-    parser.add_argument(
-        '--work-dir', help='where logs and checkpoints go '
-        '(default: ./work_dirs/<config name>)')
+    parser = run_parser(
+        'tools/train.py', 'Train a detector or classifier from a '
+        'votenet_cfg/ config (mmengine Runner).', 'training',
+        'where logs and checkpoints go')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -51,49 +49,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='scale the learning rate by the real batch size over '
         'auto_scale_lr.base_batch_size')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, key=value (nested keys with dots, '
-        'e.g. model.backbone.init_cfg.checkpoint=ckpt.pth)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher for distributed training')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
-
-
-def load_config(config: str, cfg_options: Optional[dict] = None,
-                launcher: str = 'none', work_dir: Optional[str] = None):
-    """Read a config, apply overrides, fill in the work dir and the launcher,
-    and pick the gloo backend when a distributed run has no CUDA."""
-    import torch
-    from mmengine.config import Config
-
-    import pcfractal.mmdet3d  # noqa: F401  registers datasets, CPU ops
-
-    if not osp.isfile(config):
-        raise FileNotFoundError(
-            f'{config}: no such config; the configs are in votenet_cfg/')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.launcher = launcher
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config))[0])
-    if launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
-    return cfg
+    return parse_run_args(parser, argv)
 
 
 def check_num_classes(runner) -> None:
@@ -119,8 +75,6 @@ def check_num_classes(runner) -> None:
 
 def build_runner(args: argparse.Namespace):
     """The mmengine Runner of a parsed command line (not started)."""
-    from mmengine.runner import Runner
-
     cfg = load_config(args.config, args.cfg_options, args.launcher,
                       args.work_dir)
     if args.amp:
@@ -138,10 +92,7 @@ def build_runner(args: argparse.Namespace):
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    if 'runner_type' in cfg:
-        from mmengine.registry import RUNNERS
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    return runner_from_cfg(cfg)
 
 
 def main(argv: Optional[Sequence[str]] = None):

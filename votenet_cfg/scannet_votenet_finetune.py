@@ -1,13 +1,11 @@
 # VoteNet on ScanNetV2, backbone initialised from fractal pre-training; the
-# rest is mmdet3d's votenet_8xb8_scannet-3d config (same schedule as the
-# scratch baseline scannet_votenet_scratch.py). The heads start from scratch.
+# rest is the scratch baseline scannet_votenet_scratch.py (mmdet3d's
+# votenet_8xb8_scannet-3d config). The heads start from scratch.
 #   python tools/train.py votenet_cfg/scannet_votenet_finetune.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAINED.pth
 # PRETRAINED may come from any PointNet++ pre-training config here, detection
 # (pretrain_votenet_fractal*.py) or classification (pretrain_cls_pcfractaldb.py).
-_base_ = ['mmdet3d::votenet/votenet_8xb8_scannet-3d.py']
-custom_imports = dict(imports=['pcfractal.mmdet3d'], allow_failed_imports=False)
-
+_base_ = ['./scannet_votenet_scratch.py']
 pretrained = 'work_dirs/pretrain_votenet_fractal/epoch_36.pth'
 model = dict(
     backbone=dict(

@@ -2,6 +2,7 @@
 # classifier head) on a few PC-FractalDB instances built on the fly, for CPU
 # tests. Its backbone transfers to the tiny_*_finetune configs.
 _base_ = ['./pretrain_cls_pcfractaldb.py', './_base_/tiny.py']
+from pcfractal.mmdet3d.tiny_configs import tiny_schedule  # noqa: E402
 
 num_classes = 4
 model = dict(
@@ -29,19 +30,9 @@ val_dataloader = dict(
         instance_settings=_base_.tiny_instance_settings))
 test_dataloader = val_dataloader
 
+# the parent's optimizer, and its cosine decay over the tiny max_epochs
 max_epochs = 4
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+globals().update(tiny_schedule(max_epochs))  # train_cfg, default_hooks, ...
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
+    dict(_base_.param_scheduler[0], T_max=max_epochs, end=max_epochs)
 ]
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=1),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-log_processor = dict(window_size=1)
-randomness = dict(seed=0)

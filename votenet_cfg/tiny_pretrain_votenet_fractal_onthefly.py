@@ -4,24 +4,15 @@
 #       --cfg-options train_dataloader.dataset.category_file=C \
 #       val_dataloader.dataset.category_file=C test_dataloader.dataset.category_file=C
 _base_ = ['./pretrain_votenet_fractal_onthefly.py', './_base_/tiny.py']
+from pcfractal.mmdet3d.tiny_configs import (  # noqa: E402
+    shrink_pipeline, tiny_schedule, tiny_votenet)
 
 num_classes = 4
-model = dict(
-    backbone=_base_.tiny_backbone,
-    bbox_head=dict(
-        _base_.tiny_bbox_head,
-        num_classes=num_classes,
-        bbox_coder=dict(num_sizes=num_classes)))
+model = tiny_votenet(_base_, num_classes)
 
 category_file = 'data/tiny_pcfractal/categories.json'
-train_pipeline = [
-    dict(t, num_points=_base_.tiny_num_points)
-    if t['type'] == 'PointSample' else t for t in _base_.train_pipeline
-]
-test_pipeline = [
-    dict(t, num_points=_base_.tiny_num_points)
-    if t['type'] == 'PointSample' else t for t in _base_.test_pipeline
-]
+train_pipeline = shrink_pipeline(_base_.train_pipeline, _base_.tiny_num_points)
+test_pipeline = shrink_pipeline(_base_.test_pipeline, _base_.tiny_num_points)
 _scenes = dict(
     category_file=category_file,
     scene_settings=_base_.tiny_scene_settings,
@@ -39,18 +30,4 @@ test_dataloader = val_dataloader
 
 max_epochs = 8
 optim_wrapper = _base_.tiny_optim_wrapper
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[max_epochs],
-        gamma=0.1)
-]
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=1),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-log_processor = dict(window_size=1)
-randomness = dict(seed=0)
+globals().update(tiny_schedule(max_epochs))  # train_cfg, param_scheduler, ...

@@ -34,6 +34,7 @@ SUN RGB-D layout::
 from __future__ import annotations
 
 import pickle
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +48,12 @@ SCANNET_NYU40_IDS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 24, 28, 33, 34,
 SUNRGBD_CLASSES = ('bed', 'table', 'sofa', 'chair', 'toilet', 'desk',
                    'dresser', 'night_stand', 'bookshelf', 'bathtub')
 
-# the tiny scenes of votenet_cfg/_base_/tiny.py
-TINY_SCENE_SETTINGS = dict(
-    base_objects=3,
-    extra_objects_mean=1.0,
-    room_size=5.0,
-    instances_per_category=16)
-TINY_INSTANCE_SETTINGS = dict(n_points=1000)
+# the tiny scenes of votenet_cfg/_base_/tiny.py (plain Python dicts)
+_TINY = runpy.run_path(
+    str(Path(__file__).resolve().parents[2] / 'votenet_cfg' / '_base_' /
+        'tiny.py'))
+TINY_SCENE_SETTINGS = _TINY['tiny_scene_settings']
+TINY_INSTANCE_SETTINGS = _TINY['tiny_instance_settings']
 
 
 def write_categories(folder: Path, count: int = 4, seed: int = 0) -> Path:
@@ -148,9 +148,16 @@ def _with_rgb(rng, xyz):
     return np.concatenate([xyz, rgb], 1).astype(np.float32)
 
 
-def _dump(path: Path, obj) -> None:
-    with open(path, 'wb') as f:
-        pickle.dump(obj, f)
+def _write_infos(root: Path, dataset: str, classes, splits: dict) -> None:
+    """``{dataset}_infos_{split}.pkl`` of each split's entries, with the
+    metainfo mmdet3d's converters write."""
+    meta = dict(
+        categories={c: i for i, c in enumerate(classes)},
+        dataset=dataset,
+        info_version='1.1')
+    for split, data_list in splits.items():
+        with open(root / f'{dataset}_infos_{split}.pkl', 'wb') as f:
+            pickle.dump(dict(metainfo=meta, data_list=data_list), f)
 
 
 def write_scannet(root: Path,
@@ -193,13 +200,7 @@ def write_scannet(root: Path,
                 for b, l in zip(boxes, labels)
             ])
         splits['train' if i < n_train else 'val'].append(entry)
-    meta = dict(
-        categories={c: i for i, c in enumerate(SCANNET_CLASSES)},
-        dataset='scannet',
-        info_version='1.1')
-    for split, data_list in splits.items():
-        _dump(root / f'scannet_infos_{split}.pkl',
-              dict(metainfo=meta, data_list=data_list))
+    _write_infos(root, 'scannet', SCANNET_CLASSES, splits)
     return root
 
 
@@ -244,11 +245,5 @@ def write_sunrgbd(root: Path,
                     bbox_label_3d=int(l)) for b, l in zip(boxes, labels)
             ])
         splits['train' if i < n_train else 'val'].append(entry)
-    meta = dict(
-        categories={c: i for i, c in enumerate(SUNRGBD_CLASSES)},
-        dataset='sunrgbd',
-        info_version='1.1')
-    for split, data_list in splits.items():
-        _dump(root / f'sunrgbd_infos_{split}.pkl',
-              dict(metainfo=meta, data_list=data_list))
+    _write_infos(root, 'sunrgbd', SUNRGBD_CLASSES, splits)
     return root
