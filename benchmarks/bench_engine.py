@@ -33,6 +33,16 @@ from pcfractal.executor import LocalExecutor, default_workers  # noqa: E402
 from pcfractal.normalize import normalized_variances  # noqa: E402
 
 
+@njit(cache=True, inline="always")
+def _affine3(a, t, k, x0, x1, x2):
+    """x <- A_k x + t_k, hand-unrolled for 3D."""
+    return (
+        a[k, 0, 0] * x0 + a[k, 0, 1] * x1 + a[k, 0, 2] * x2 + t[k, 0],
+        a[k, 1, 0] * x0 + a[k, 1, 1] * x1 + a[k, 1, 2] * x2 + t[k, 1],
+        a[k, 2, 0] * x0 + a[k, 2, 1] * x1 + a[k, 2, 2] * x2 + t[k, 2],
+    )
+
+
 @njit(cache=True)
 def _same_job_reference(a, t, cum, u, out):
     """Tight reference for the same job: 3D hand-unrolled, search selection, no bound check."""
@@ -42,28 +52,17 @@ def _same_job_reference(a, t, cum, u, out):
         k = 0
         while k < m - 1 and u[s] >= cum[k]:
             k += 1
-        y0 = a[k, 0, 0] * x0 + a[k, 0, 1] * x1 + a[k, 0, 2] * x2 + t[k, 0]
-        y1 = a[k, 1, 0] * x0 + a[k, 1, 1] * x1 + a[k, 1, 2] * x2 + t[k, 1]
-        y2 = a[k, 2, 0] * x0 + a[k, 2, 1] * x1 + a[k, 2, 2] * x2 + t[k, 2]
-        x0, x1, x2 = y0, y1, y2
-        out[s, 0] = x0
-        out[s, 1] = x1
-        out[s, 2] = x2
+        x0, x1, x2 = _affine3(a, t, k, x0, x1, x2)
+        out[s, 0], out[s, 1], out[s, 2] = x0, x1, x2
 
 
 @njit(cache=True)
 def _reference_loop(a, t, seq, out):
-    """Tight reference: 3D affine steps along a precomputed map sequence."""
+    """Bare affine loop: 3D steps along a precomputed map sequence (no draws, no selection)."""
     x0 = x1 = x2 = 0.0
     for s in range(seq.shape[0]):
-        k = seq[s]
-        y0 = a[k, 0, 0] * x0 + a[k, 0, 1] * x1 + a[k, 0, 2] * x2 + t[k, 0]
-        y1 = a[k, 1, 0] * x0 + a[k, 1, 1] * x1 + a[k, 1, 2] * x2 + t[k, 1]
-        y2 = a[k, 2, 0] * x0 + a[k, 2, 1] * x1 + a[k, 2, 2] * x2 + t[k, 2]
-        x0, x1, x2 = y0, y1, y2
-        out[s, 0] = x0
-        out[s, 1] = x1
-        out[s, 2] = x2
+        x0, x1, x2 = _affine3(a, t, seq[s], x0, x1, x2)
+        out[s, 0], out[s, 1], out[s, 2] = x0, x1, x2
 
 
 def best_of(fn, repeat=5):

@@ -98,54 +98,50 @@ __all__ = [
 # --------------------------------------------------------------------------
 # numba kernels (serial, see the module docstring)
 # --------------------------------------------------------------------------
-@numba.njit(cache=True, nogil=True)
-def _fps_kernel(xyz, num_points, out):  # pragma: no cover - compiled
-    batch, n = xyz.shape[0], xyz.shape[1]
-    temp = np.empty(n, dtype=xyz.dtype)
-    for b in range(batch):
-        temp[:] = 1e10
-        old = 0
-        out[b, 0] = 0
-        for j in range(1, num_points):
-            x1 = xyz[b, old, 0]
-            y1 = xyz[b, old, 1]
-            z1 = xyz[b, old, 2]
-            best = -1.0
-            besti = 0
-            for k in range(n):
-                dx = xyz[b, k, 0] - x1
-                dy = xyz[b, k, 1] - y1
-                dz = xyz[b, k, 2] - z1
-                d = dx * dx + dy * dy + dz * dz
-                d2 = d if d < temp[k] else temp[k]
-                temp[k] = d2
-                if d2 > best:
-                    best = d2
-                    besti = k
-            old = besti
-            out[b, j] = old
+@numba.njit(cache=True, nogil=True, inline='always')
+def _xyz_distance(xyz, b, i, k):  # pragma: no cover - compiled
+    dx = xyz[b, k, 0] - xyz[b, i, 0]
+    dy = xyz[b, k, 1] - xyz[b, i, 1]
+    dz = xyz[b, k, 2] - xyz[b, i, 2]
+    return dx * dx + dy * dy + dz * dz
 
 
-@numba.njit(cache=True, nogil=True)
-def _fps_dist_kernel(dist, num_points, out):  # pragma: no cover - compiled
-    batch, n = dist.shape[0], dist.shape[1]
-    temp = np.empty(n, dtype=dist.dtype)
-    for b in range(batch):
-        temp[:] = 1e10
-        old = 0
-        out[b, 0] = 0
-        for j in range(1, num_points):
-            best = -1.0
-            besti = 0
-            for k in range(n):
-                d = dist[b, old, k]
-                d2 = d if d < temp[k] else temp[k]
-                temp[k] = d2
-                if d2 > best:
-                    best = d2
-                    besti = k
-            old = besti
-            out[b, j] = old
+@numba.njit(cache=True, nogil=True, inline='always')
+def _table_distance(dist, b, i, k):  # pragma: no cover - compiled
+    return dist[b, i, k]
+
+
+def _make_fps_kernel(distance):
+    """mmcv's greedy FPS (start at index 0, keep each point's squared distance to the
+    chosen set, pick the farthest) over ``distance(data, b, i, k)``: coordinates or a
+    precomputed (B, N, N) distance table share this one loop."""
+
+    @numba.njit(cache=True, nogil=True)
+    def kernel(data, num_points, out):  # pragma: no cover - compiled
+        batch, n = data.shape[0], data.shape[1]
+        temp = np.empty(n, dtype=data.dtype)
+        for b in range(batch):
+            temp[:] = 1e10
+            old = 0
+            out[b, 0] = 0
+            for j in range(1, num_points):
+                best = -1.0
+                besti = 0
+                for k in range(n):
+                    d = distance(data, b, old, k)
+                    d2 = d if d < temp[k] else temp[k]
+                    temp[k] = d2
+                    if d2 > best:
+                        best = d2
+                        besti = k
+                old = besti
+                out[b, j] = old
+
+    return kernel
+
+
+_fps_kernel = _make_fps_kernel(_xyz_distance)
+_fps_dist_kernel = _make_fps_kernel(_table_distance)
 
 
 @numba.njit(cache=True, nogil=True)
