@@ -100,12 +100,6 @@ def check_threshold(threshold: float) -> float:
     return t
 
 
-def passes_variance(points: np.ndarray, threshold: float = DEFAULT_VARIANCE_THRESHOLD) -> bool:
-    """True when the normalised cloud is finite and every axis variance exceeds threshold."""
-    norm = normalize(points)
-    return norm is not None and bool(np.all(axis_variances(norm) > threshold))
-
-
 def filling_rate(image: np.ndarray) -> float:
     """Fraction of lit (non-zero) pixels of a 2D image (FractalDB's category criterion)."""
     image = np.asarray(image)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from . import keys, raster
 from .chaos import chaos_game
-from .normalize import axis_variances, normalize_inplace
+from .normalize import normalize_inplace
 
 # A fixed oblique view (30 deg about x, then 45 deg about z) so a gallery shows depth.
 _C, _S = np.cos(np.pi / 4), np.sin(np.pi / 4)
@@ -67,12 +67,6 @@ def category_stats(systems: list[np.ndarray], variances: np.ndarray | None, sear
         }
         stats["variance"]["min_over_axes"] = {"min": float(v.min(axis=1).min()), "median": float(np.median(v.min(axis=1)))}
     return stats
-
-
-def cloud_variances(points: np.ndarray) -> np.ndarray:
-    """Per-axis variances of a normalised copy of a cloud (for reports on imported sets)."""
-    p = np.array(points, dtype=np.float64)
-    return axis_variances(p) if normalize_inplace(p) else np.full(p.shape[1], np.nan)
 
 
 def stats_markdown(title: str, stats: dict) -> str:
