@@ -27,10 +27,11 @@ from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pcfractal import chaos, ifs, search  # noqa: E402
+from pcfractal.core import chaos, ifs  # noqa: E402
+from pcfractal.pointclouds import search
 from pcfractal.cli import main as cli_main  # noqa: E402
-from pcfractal.executor import LocalExecutor, default_workers  # noqa: E402
-from pcfractal.normalize import normalized_variances  # noqa: E402
+from pcfractal.build.executor import LocalExecutor, default_workers  # noqa: E402
+from pcfractal.core.normalize import normalized_variances  # noqa: E402
 
 
 @njit(cache=True, inline="always")

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pcfractal import raster
-from pcfractal.chaos import chaos_game
+from pcfractal.core import raster
+from pcfractal.core.chaos import chaos_game
 from pcfractal.cli.images import _unit
-from pcfractal.executor import LocalExecutor
+from pcfractal.build.executor import LocalExecutor
 from pcfractal.images import encode_gray, get_generator
 
 CASES = {

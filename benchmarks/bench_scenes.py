@@ -26,10 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pcfractal import atomic  # noqa: E402
-from pcfractal.executor import default_workers  # noqa: E402
-from pcfractal.instances import InstanceSettings, make_instance  # noqa: E402
-from pcfractal.search import SearchSettings, search_categories  # noqa: E402
+from pcfractal.io import atomic  # noqa: E402
+from pcfractal.build.executor import default_workers  # noqa: E402
+from pcfractal.pointclouds.instances import InstanceSettings, make_instance  # noqa: E402
+from pcfractal.pointclouds.search import SearchSettings, search_categories  # noqa: E402
 from scene_builder import SceneSettings, make_scene, plan_scene  # noqa: E402
 from scene_builder.writers.mmdet3d import write_dataset  # noqa: E402
 

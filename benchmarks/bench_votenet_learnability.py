@@ -72,9 +72,9 @@ def build_data(out: Path, args) -> Path:
     from scene_builder import SceneSettings
     from scene_builder.writers.mmdet3d import write_dataset
 
-    from pcfractal.instances import InstanceSettings
-    from pcfractal.search import SearchSettings, search_categories
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.instances import InstanceSettings
+    from pcfractal.pointclouds.search import SearchSettings, search_categories
+    from pcfractal.pointclouds.category_file import CategorySet
     t = time.time()
     res = search_categories(args.categories, args.seed,
                             SearchSettings(threshold=args.threshold))

@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .images import ClassSet, get_generator
-from .instances import InstanceSettings, make_instance
+from pcfractal.pointclouds.instances import InstanceSettings, make_instance
 
 
 class FractalImageDataset(Dataset):
@@ -78,7 +78,7 @@ class FractalImageDataset(Dataset):
 
 class PCFractalDataset(Dataset):
     """PC-FractalDB instances (FractalNoiseMix), made on the fly by
-    ``pcfractal.instances.make_instance``.
+    ``pcfractal.pointclouds.instances.make_instance``.
 
     Args:
         systems: list of (N, 12) category systems (``CategorySet.load(path).systems``).

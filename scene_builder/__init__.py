@@ -2,7 +2,7 @@
 
 The pure API (no disk; a torch or mmengine dataset can call it per item):
 
->>> from pcfractal.store import CategorySet
+>>> from pcfractal.pointclouds.category_file import CategorySet
 >>> from scene_builder import SceneSettings, make_scene
 >>> # systems = CategorySet.load("build/categories").systems
 >>> # scene = make_scene(systems, index=0, seed=0)          # Scene: points, masks, boxes, labels
@@ -13,7 +13,7 @@ Writers translate a ``Scene`` into one format each: ``scene_builder.writers.mmde
 ``scene_builder.viewer`` shows a scene in Open3D or renders a screenshot.
 """
 
-from pcfractal.instances import InstanceSettings
+from pcfractal.pointclouds.instances import InstanceSettings
 
 from .compose import LABEL_MODES, Scene, ScenePlan, SceneSettings, class_names, fit_into_box, make_scene, plan_scene, seg_label_mapping
 from .layout import BOX_EDGES, box_corners, overlap_violations, sample_layout

@@ -4,7 +4,7 @@ Everything of scene ``index`` comes from ``keys.generator(seed, "scene", index)`
 this order: the layout (``layout.sample_layout``), then one object id per placed box,
 uniform over ``n_categories * instances_per_category`` (category = id // per_category,
 instance = id % per_category), then the optional floor points, then the optional wall
-points. Each object's cloud is ``pcfractal.instances.make_instance(systems, category,
+points. Each object's cloud is ``pcfractal.pointclouds.instances.make_instance(systems, category,
 instance, seed)``, the very instance the ``instances`` subcommand writes for that key (before
 its storage dtype), made on the fly. The cloud is fitted so that its tight local bounding box
 equals the box size (each axis scaled), rotated by yaw about +z and moved to the box centre.
@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from numba import njit
 
-from pcfractal import keys
-from pcfractal.instances import InstanceSettings, make_instance
+from pcfractal.core import keys
+from pcfractal.pointclouds.instances import InstanceSettings, make_instance
 
 from .layout import max_footprint, sample_layout
 
@@ -281,7 +281,7 @@ def make_scene(
 
     Args:
         systems: the category systems, a list of (N, 12) float64 arrays
-            (``pcfractal.store.CategorySet.load(path).systems``); at least 2.
+            (``pcfractal.pointclouds.category_file.CategorySet.load(path).systems``); at least 2.
         index: the scene index (>= 0).
         seed: the build's seed (the same seed makes the same instances and scenes).
         settings: layout, labels, background. Defaults: PCFRACTALDB.md.

@@ -185,7 +185,7 @@ def screenshot(path: str | os.PathLike, geoms: list, size: tuple[int, int] = DEF
 
     from PIL import Image
 
-    from pcfractal import atomic
+    from pcfractal.io import atomic
 
     path = Path(path)
     if path.suffix.lower() != ".png":

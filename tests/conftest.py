@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pcfractal.search import SearchSettings, search_categories
+from pcfractal.pointclouds.search import SearchSettings, search_categories
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import numpy as np
 
 
 def reference_chaos(params: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray | None:
-    """Plain-Python chaos game written independently of pcfractal.chaos (one draw per step,
+    """Plain-Python chaos game written independently of pcfractal.core.chaos (one draw per step,
     map j picked when u < cumulative p, origin start, every point kept)."""
     d = 3 if params.shape[1] == 12 else 2
     mats = [row[: d * d].reshape(d, d) for row in params]

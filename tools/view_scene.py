@@ -53,7 +53,7 @@ def load_written(root: Path, index: int) -> dict:
 
 
 def make_on_the_fly(cat_path: Path, index: int, seed: int, label_mode: str, per_category: int) -> dict:
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.category_file import CategorySet
     from scene_builder import SceneSettings, make_scene
 
     systems = CategorySet.load(cat_path).systems

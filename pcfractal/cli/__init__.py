@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .. import __version__
+from pcfractal import __version__
 from ._common import CliError
 
 # Subcommand modules, in --help order. Later features add their module here.

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import __version__, atomic, keys
-from .. import manifest as manifest_mod
-from ..executor import LocalExecutor, RayExecutor, check_workers, describe, make_executor
+from pcfractal import __version__
+from pcfractal.io import atomic
+from pcfractal.core import keys
+from pcfractal.io import manifest as manifest_mod
+from pcfractal.build.executor import LocalExecutor, RayExecutor, check_workers, describe, make_executor
 
 BUILD_MARKER = manifest_mod.BUILD_MARKER
 FREE_SPACE_MARGIN = 64 * 2**20  # at most this kept free beyond a build's estimate (10% of it, at least 1 MiB)

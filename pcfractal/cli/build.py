@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..instances import InstanceSettings
-from ..normalize import check_threshold
-from ..presets import PRESETS, preset
-from ..store import CATEGORY_FILE
+from pcfractal.pointclouds.instances import InstanceSettings
+from pcfractal.core.normalize import check_threshold
+from pcfractal.pointclouds.presets import PRESETS, preset
+from pcfractal.pointclouds.category_file import CATEGORY_FILE
 from ._common import add_common, check_writable_parent, common_argv, positive_int, summary
 
 

@@ -8,12 +8,13 @@ import time
 
 import numpy as np
 
-from .. import ifs, report
-from ..normalize import check_threshold
-from ..presets import preset
-from ..search import SearchSettings, search_categories
-from ..store import CATEGORY_FILE, CategorySet
-from ..search import search_block
+from pcfractal.core import ifs
+from pcfractal.pointclouds import report
+from pcfractal.core.normalize import check_threshold
+from pcfractal.pointclouds.presets import preset
+from pcfractal.pointclouds.search import SearchSettings, search_categories
+from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
+from pcfractal.pointclouds.search import search_block
 from ._common import OutputDir, Plan, add_common, build_errors, check_writable_parent, executor_for, positive_int, progress, report_plan, summary
 
 GALLERY_FILE = "gallery.png"
@@ -114,7 +115,7 @@ def seal(out: OutputDir, count: int) -> dict:
 
 def write_reports(out: OutputDir, cats: CategorySet, variances, search_info: dict) -> None:
     """Gallery picture and stats of a category set."""
-    from .. import atomic
+    from pcfractal.io import atomic
 
     atomic.write_bytes(out.file(GALLERY_FILE), report.gallery_png(cats.systems, seed=cats.seed or 0))
     stats = report.category_stats(cats.systems, variances, search_info)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..store import CATEGORY_FILE, CategorySet, export_csv, import_csv
+from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet, export_csv, import_csv
 from ._common import OutputDir, check_writable_parent, summary
 
 

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, manifest, raster, shards
+from pcfractal.io import atomic, manifest, shards
+from pcfractal.core import raster
 from ..images import CLASSES_FILE, ClassSet, encode_gray, get_generator, list_generators
 from ..images._base import settings_dict
-from ..images._png import DEFAULT_LEVEL, check_level
-from ..store import CATEGORY_FILE, CategorySet
+from pcfractal.io.png import DEFAULT_LEVEL, check_level
+from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
 from ._common import BUILD_MARKER, CliError, OutputDir, Plan, add_common, build_errors, check_writable_parent, executor_for, progress, report_plan, summary
 
 GALLERY_FILE = "gallery.png"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic
-from ..instances import InstanceSettings, make_category_instances
-from ..presets import preset
-from ..store import CATEGORY_FILE, CategorySet
+from pcfractal.io import atomic
+from pcfractal.pointclouds.instances import InstanceSettings, make_category_instances
+from pcfractal.pointclouds.presets import preset
+from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
 from ._common import (
     CliError,
     OutputDir,

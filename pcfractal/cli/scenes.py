@@ -13,10 +13,10 @@ import dataclasses
 import time
 from pathlib import Path
 
-from .. import atomic
-from ..instances import InstanceSettings
-from ..presets import preset
-from ..store import CATEGORY_FILE, CategorySet
+from pcfractal.io import atomic
+from pcfractal.pointclouds.instances import InstanceSettings
+from pcfractal.pointclouds.presets import preset
+from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
 from ._common import CliError, OutputDir, Plan, add_common, build_errors, check_writable_parent, executor_for, positive_int, progress, report_plan, summary
 from .instances import file_digest
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import manifest
+from pcfractal.io import manifest
 from ._common import CliError, fmt_bytes, summary
 
 

@@ -10,7 +10,7 @@
 """
 
 from ._base import CLASSES_FILE, ClassSet, ImageGenerator
-from ._png import encode_gray
+from pcfractal.io.png import encode_gray
 from ._registry import get_generator, list_generators, register
 
 # Importing the modules registers the generators.

@@ -17,7 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .. import __version__, atomic
+from pcfractal import __version__
+from pcfractal.io import atomic
 
 CLASSES_FORMAT = "pcfractal.image-classes"
 CLASSES_FORMAT_VERSION = 1

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import ifs, keys, raster
-from ..chaos import DEFAULT_BOUND, chaos_game
-from ..normalize import DEFAULT_VARIANCE_THRESHOLD, check_threshold
-from ..search import SearchSettings, search_categories
-from ..store import CategorySet
+from pcfractal.core import ifs, keys, raster
+from pcfractal.core.chaos import DEFAULT_BOUND, chaos_game
+from pcfractal.core.normalize import DEFAULT_VARIANCE_THRESHOLD, check_threshold
+from pcfractal.pointclouds.search import SearchSettings, search_categories
+from pcfractal.pointclouds.category_file import CategorySet
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import ifs, keys, raster
-from ..chaos import CHAOS_FILL, DEFAULT_BOUND, chaos_game, cumulative
+from pcfractal.core import ifs, keys, raster
+from pcfractal.core.chaos import CHAOS_FILL, DEFAULT_BOUND, chaos_game, cumulative
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 
@@ -136,7 +136,7 @@ class FractalDB(ImageGenerator):
     }
 
     def make_classes(self, count, seed, settings, executor=None, progress=None, max_candidates=None) -> ClassSet:
-        from ..executor import LocalExecutor
+        from pcfractal.build.executor import LocalExecutor
 
         if count <= 0:
             raise ValueError(f"category count must be positive, got {count}")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import keys, raster
+from pcfractal.core import keys, raster
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 

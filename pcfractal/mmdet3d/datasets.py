@@ -88,7 +88,7 @@ def _check_class_mode(class_mode: str) -> str:
 
 
 def _category_count(category_file: str) -> int:
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.category_file import CategorySet
     return len(CategorySet.load(category_file))
 
 
@@ -265,7 +265,7 @@ class FractalSceneOnTheFlyDataset(_FractalClassesMixin, Det3DDataset):
             ``scene_builder.SceneSettings`` (tuples may be lists). Defaults
             to its defaults (PCFRACTALDB.md).
         instance_settings (dict, optional): keyword arguments of
-            ``pcfractal.instances.InstanceSettings`` (points per object,
+            ``pcfractal.pointclouds.instances.InstanceSettings`` (points per object,
             FractalNoiseMix ratio, weight table). Defaults to its defaults.
         metainfo (dict, optional): ``classes`` to train on, by name. Defaults
             to one class per category of the file.
@@ -379,7 +379,7 @@ class PCFractalDBInstanceDataset(BaseDataset):
 
     Entry ``i`` is instance ``start_instance + i % instances_per_category`` of
     category ``i // instances_per_category``, as made by
-    ``pcfractal.instances.make_instance``. Hold out instances for validation
+    ``pcfractal.pointclouds.instances.make_instance``. Hold out instances for validation
     with ``start_instance`` past the training ones.
 
     Args:
@@ -391,7 +391,7 @@ class PCFractalDBInstanceDataset(BaseDataset):
             Defaults to all of the file (at least 2 are needed: FractalNoiseMix
             draws noise from another category).
         instance_settings (dict, optional): keyword arguments of
-            ``pcfractal.instances.InstanceSettings``.
+            ``pcfractal.pointclouds.instances.InstanceSettings``.
         pipeline (list): the data pipeline, ``LoadFractalInstance`` first.
         test_mode (bool): Defaults to False.
     """

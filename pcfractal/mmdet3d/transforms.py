@@ -37,7 +37,7 @@ __all__ = [
 
 @functools.lru_cache(maxsize=8)
 def _systems(path: str) -> tuple:
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.category_file import CategorySet
     return tuple(CategorySet.load(path).systems)
 
 
@@ -57,8 +57,8 @@ def scene_settings(settings: Optional[dict]):
 
 
 def instance_settings(settings: Optional[dict]):
-    """``pcfractal.instances.InstanceSettings`` from a config dict."""
-    from pcfractal.instances import InstanceSettings
+    """``pcfractal.pointclouds.instances.InstanceSettings`` from a config dict."""
+    from pcfractal.pointclouds.instances import InstanceSettings
     return InstanceSettings(**(settings or {})).validate()
 
 
@@ -192,7 +192,7 @@ class LoadFractalInstance(BaseTransform):
     @staticmethod
     def build_instance(spec: dict) -> np.ndarray:
         """(n_points, 3) float32 instance cloud of an entry."""
-        from pcfractal.instances import make_instance
+        from pcfractal.pointclouds.instances import make_instance
         systems = category_systems(spec['category_file'])
         n = spec.get('num_categories') or len(systems)
         return make_instance(systems[:n], int(spec['category']),

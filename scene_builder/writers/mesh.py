@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pcfractal import atomic
+from pcfractal.io import atomic
 
 from ..layout import BOX_EDGES, box_corners
 

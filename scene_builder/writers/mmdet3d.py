@@ -53,9 +53,10 @@ from typing import Callable
 
 import numpy as np
 
-from pcfractal import __version__, atomic
-from pcfractal.executor import LocalExecutor
-from pcfractal.instances import InstanceSettings
+from pcfractal import __version__
+from pcfractal.io import atomic
+from pcfractal.build.executor import LocalExecutor
+from pcfractal.pointclouds.instances import InstanceSettings
 
 from ..compose import Scene, SceneSettings, check_systems, class_names, make_scene, plan_scene
 

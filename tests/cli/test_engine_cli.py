@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pcfractal.cli import main
-from pcfractal.store import CategorySet
+from pcfractal.pointclouds.category_file import CategorySet
 
 
 def run(capsys, *argv):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pcfractal import ifs, keys
-from pcfractal.chaos import chaos_game
+from pcfractal.core import ifs, keys
+from pcfractal.core.chaos import chaos_game
 from pcfractal.cli import main
 from pcfractal.images import ClassSet
 
@@ -137,7 +137,7 @@ def test_exfractaldb_reads_a_category_folder(tmp_path):
                  "--size", "48", "--workers", "1", "--out", str(out)]) == 0
     classes, samples = imagefolder_samples(out)
     assert classes == ["00000", "00001"] and len(samples) == 4
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.category_file import CategorySet
 
     np.testing.assert_array_equal(ClassSet.load(out / "classes.json").params[1], CategorySet.load(cats).systems[1])
 

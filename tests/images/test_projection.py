@@ -1,6 +1,6 @@
 """A projected image IS the projection: lit pixels against plain numpy pinhole math.
 
-The camera convention restated here (independently of pcfractal.raster): the camera at
+The camera convention restated here (independently of pcfractal.core.raster): the camera at
 ``eye`` looks at the origin; reference up is +z (or +y when looking along z); right =
 forward x up, up' = right x forward, then a roll about the view axis; a point at camera
 coordinates (x, y, z) lands at column W/2 + f x / z, row H/2 - f y / z with
@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from pcfractal import raster
+from pcfractal.core import raster
 
 
 def reference_pixels(points, eye, roll, fov_deg, size):
@@ -68,7 +68,7 @@ def test_known_points_land_on_known_pixels():
 
 
 def test_normalised_splat_equals_normalise_then_project():
-    from pcfractal.normalize import normalize_inplace
+    from pcfractal.core.normalize import normalize_inplace
 
     pts = np.random.default_rng(1).normal(3.0, 5.0, (20000, 3))
     ok, scale, shift = raster.normalization_affine(pts)

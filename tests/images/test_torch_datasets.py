@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pcfractal.images import get_generator
-from pcfractal.instances import InstanceSettings, make_instance
+from pcfractal.pointclouds.instances import InstanceSettings, make_instance
 from pcfractal.torch_datasets import FractalImageDataset, PCFractalDataset
 
 

@@ -59,8 +59,8 @@ TINY_INSTANCE_SETTINGS = _TINY['tiny_instance_settings']
 def write_categories(folder: Path, count: int = 4, seed: int = 0) -> Path:
     """A real category file: ``count`` systems of the variance search at the
     authors' threshold 0.05 (a second at most)."""
-    from pcfractal.search import SearchSettings, search_categories
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.search import SearchSettings, search_categories
+    from pcfractal.pointclouds.category_file import CategorySet
     res = search_categories(count, seed, SearchSettings(threshold=0.05))
     cats = CategorySet([c.params for c in res.categories], seed,
                        {'threshold': 0.05})
@@ -74,8 +74,8 @@ def write_fractal_scenes(root: Path, category_file: Path, count: int,
     from scene_builder import SceneSettings
     from scene_builder.writers.mmdet3d import write_dataset
 
-    from pcfractal.instances import InstanceSettings
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.instances import InstanceSettings
+    from pcfractal.pointclouds.category_file import CategorySet
     systems = CategorySet.load(category_file).systems
     return write_dataset(
         root,

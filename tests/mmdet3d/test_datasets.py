@@ -209,8 +209,8 @@ def test_instance_dataset(data):
             dict(type='Pack3DDetInputs', keys=['points', 'gt_labels_3d'])
         ])
     assert len(ds) == 12 and len(ds.metainfo['classes']) == 4
-    from pcfractal.instances import InstanceSettings, make_instance
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.instances import InstanceSettings, make_instance
+    from pcfractal.pointclouds.category_file import CategorySet
     systems = CategorySet.load(data['cats']).systems
     for i in (0, 5, 11):
         out = ds[i]
@@ -221,7 +221,7 @@ def test_instance_dataset(data):
         ]
         ext = pts[:, :3].max(0) - pts[:, :3].min(0)
         assert abs(ext.max() - 1.0) < 1e-5 and abs(pts[:, 2].min()) < 1e-6
-        # the very instance of pcfractal.instances, scaled and moved
+        # the very instance of pcfractal.pointclouds.instances, scaled and moved
         ref = make_instance(systems, i // 3, i % 3, 0,
                             InstanceSettings(**TINY_INSTANCE_SETTINGS)).points
         ref_ext = ref.max(0) - ref.min(0)

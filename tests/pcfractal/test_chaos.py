@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from reference import reference_chaos
-from pcfractal import chaos, ifs
+from pcfractal.core import chaos, ifs
 
 
 def test_matches_an_independent_chaos_game():

@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pcfractal import ifs
+from pcfractal.core import ifs
 
 
 @pytest.mark.parametrize("rows,factors", [

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pcfractal import ifs, keys
-from pcfractal.instances import InstanceSettings, make_category_instances, make_instance
+from pcfractal.core import ifs, keys
+from pcfractal.pointclouds.instances import InstanceSettings, make_category_instances, make_instance
 from reference import reference_chaos, reference_normalize
 
 

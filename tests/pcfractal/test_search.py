@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pcfractal import search
-from pcfractal.executor import LocalExecutor
-from pcfractal.search import SearchSettings, candidate_generator, search_categories
+from pcfractal.pointclouds import search
+from pcfractal.build.executor import LocalExecutor
+from pcfractal.pointclouds.search import SearchSettings, candidate_generator, search_categories
 from reference import reference_chaos, reference_normalize
 
 

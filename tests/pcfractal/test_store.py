@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from pcfractal import ifs
-from pcfractal.store import CategoryFileError, CategorySet, export_csv, import_csv
+from pcfractal.core import ifs
+from pcfractal.pointclouds.category_file import CategoryFileError, CategorySet, export_csv, import_csv
 
 
 @pytest.fixture

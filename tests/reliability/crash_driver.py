@@ -42,7 +42,7 @@ def install(spec: str, root: str) -> None:
 
         os.replace = replace
     elif kind == "write":
-        from pcfractal import atomic
+        from pcfractal.io import atomic
 
         real_wb = atomic.write_bytes
 

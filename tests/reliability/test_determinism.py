@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from pcfractal import executor, manifest
+from pcfractal.build import executor
+from pcfractal.io import manifest
 
 from ._util import CATS, SMALL, assert_same_tree, run_main, tree
 
@@ -57,7 +58,7 @@ GOLDEN = {
 def test_golden_hashes(cats, small_ref):
     import numpy as np
 
-    from pcfractal.store import CategorySet
+    from pcfractal.pointclouds.category_file import CategorySet
 
     systems = CategorySet.load(cats).systems
     got = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pcfractal import atomic, manifest
+from pcfractal.io import atomic, manifest
 from pcfractal.cli import _common
 
 from ._util import CATS, LARGE, SMALL, assert_no_partial_final_file, assert_same_tree, run_main, tree
@@ -37,7 +37,7 @@ def tmpfs(path: Path, size: str, *options: str):
 
 
 class _FullDisk:
-    """``open`` for pcfractal.atomic whose n-th file (and every later one) fills up
+    """``open`` for pcfractal.io.atomic whose n-th file (and every later one) fills up
     half-way: the bytes written so far stay in the partial file, then ENOSPC."""
 
     def __init__(self, n: int):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pcfractal import manifest
+from pcfractal.io import manifest
 
 from ._util import CATS, HERE, LARGE, REPO, SMALL, TOOL, assert_no_partial_final_file, assert_same_tree, cli, run_main
 

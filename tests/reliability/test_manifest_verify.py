@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pcfractal import manifest, shards
+from pcfractal.io import manifest, shards
 
 from ._util import assert_same_tree, run_main, tree
 

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("ray")
 
-from pcfractal import manifest  # noqa: E402
+from pcfractal.io import manifest  # noqa: E402
 
 from ._util import CATS, HERE, REPO, SMALL, assert_same_tree  # noqa: E402
 from ._util import cli as _cli  # noqa: E402

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pcfractal.instances import InstanceSettings, make_instance
+from pcfractal.pointclouds.instances import InstanceSettings, make_instance
 from scene_builder import SceneSettings, class_names, make_scene, plan_scene, seg_label_mapping
 
 TOL = 1e-4

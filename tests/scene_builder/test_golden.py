@@ -10,7 +10,7 @@ import hashlib
 
 import numpy as np
 
-from pcfractal import keys
+from pcfractal.core import keys
 from scene_builder import SceneSettings, make_scene, sample_layout
 
 # Two hand-written contractive systems: no dependence on the category search.

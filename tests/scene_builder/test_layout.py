@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pcfractal import keys
+from pcfractal.core import keys
 from scene_builder import SceneSettings, overlap_violations, sample_layout
 from scene_builder.layout import box_corners
 

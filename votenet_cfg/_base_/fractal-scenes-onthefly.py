@@ -10,7 +10,7 @@ scene_seed = 0
 num_train_scenes = 9000
 num_val_scenes = 1000
 scene_settings = dict()  # scene_builder.SceneSettings defaults (PCFRACTALDB.md)
-instance_settings = dict()  # pcfractal.instances.InstanceSettings defaults
+instance_settings = dict()  # pcfractal.pointclouds.instances.InstanceSettings defaults
 
 __load_scene = dict(type='LoadFractalScene', shift_height=True)
 train_pipeline = [__load_scene] + _base_.train_pipeline

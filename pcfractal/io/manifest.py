@@ -43,7 +43,9 @@ from typing import Iterator
 
 import numpy as np
 
-from . import __version__, atomic
+from pcfractal import __version__
+
+from . import atomic
 
 MANIFEST_FILE = "manifest.json"
 SUMS_FILE = "SHA256SUMS"

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from . import ifs, keys
-from .chaos import DEFAULT_BOUND, chaos_fill3, determinant
-from .normalize import DEFAULT_VARIANCE_THRESHOLD, axis_variances, check_threshold, normalize_inplace, normalized_variances
+from ..core import ifs, keys
+from ..core.chaos import DEFAULT_BOUND, chaos_fill3, determinant
+from ..core.normalize import DEFAULT_VARIANCE_THRESHOLD, axis_variances, check_threshold, normalize_inplace, normalized_variances
 
 SEARCH_POINTS = 10_000  # points per trial, as in the authors' search
 BLOCK_SIZE = 4096  # candidates per work unit; part of the output's definition, keep fixed
@@ -203,11 +203,11 @@ def search_categories(count: int, seed: int, settings: SearchSettings = SearchSe
         count: categories wanted (> 0).
         seed: the user's seed.
         settings: threshold, points per trial, sampler...
-        executor: a ``pcfractal.executor`` executor (defaults to in-process).
+        executor: a ``pcfractal.build.executor`` executor (defaults to in-process).
         progress: optional callable ``progress(n_accepted_so_far, block_result)``.
         max_candidates: give up (RuntimeError) after this many candidates.
     """
-    from .executor import LocalExecutor
+    from ..build.executor import LocalExecutor
 
     if count <= 0:
         raise ValueError(f"category count must be positive, got {count}")

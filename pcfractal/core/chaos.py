@@ -108,7 +108,7 @@ def chaos_game(
     """Points of an IFS by the chaos game, or None when it diverges.
 
     Args:
-        params: (N, D*D + D) system (see ``pcfractal.ifs``), D = 2 or 3.
+        params: (N, D*D + D) system (see ``pcfractal.core.ifs``), D = 2 or 3.
         n_points: points to return (> 0).
         rng: the generator that drives map selection (``burn_in + n_points`` draws of
             ``rng.random``, in one call, whether or not the orbit diverges).

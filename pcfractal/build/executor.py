@@ -3,7 +3,7 @@
 ``executor.imap(fn, args_iterable)`` calls ``fn(*args)`` for each tuple and yields the results
 **in input order**, keeping at most ``window`` units in flight, so it can consume an endless
 stream of units (the category search) and stop early. Results never depend on the number
-of workers: every unit derives its randomness from its own key (``pcfractal.keys``).
+of workers: every unit derives its randomness from its own key (``pcfractal.core.keys``).
 
 ``make_executor(workers, ray=..., ray_address=...)`` picks local processes
 (``LocalExecutor``), a local Ray started for the build or an existing Ray cluster

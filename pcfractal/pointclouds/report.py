@@ -7,9 +7,9 @@ import io
 import numpy as np
 from PIL import Image
 
-from . import keys, raster
-from .chaos import chaos_game
-from .normalize import normalize_inplace
+from ..core import keys, raster
+from ..core.chaos import chaos_game
+from ..core.normalize import normalize_inplace
 
 # A fixed oblique view (30 deg about x, then 45 deg about z) so a gallery shows depth.
 _C, _S = np.cos(np.pi / 4), np.sin(np.pi / 4)

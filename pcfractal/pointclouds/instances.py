@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from . import ifs, keys
-from .chaos import DEFAULT_BOUND, chaos_game
-from .normalize import normalize_inplace
+from ..core import ifs, keys
+from ..core.chaos import DEFAULT_BOUND, chaos_game
+from ..core.normalize import normalize_inplace
 
 MAX_ATTEMPTS = 64
 
