@@ -7,7 +7,9 @@ each box, so they show in the window and in screenshots alike.
 
 Headless (``screenshot``): the classic Visualizer needs an X display. When ``DISPLAY`` is
 unset, ``ensure_display`` starts a private ``Xvfb`` (Debian package ``xvfb``; Mesa's
-software OpenGL renders into it) and stops it at exit. No GPU is needed.
+software OpenGL renders into it) and stops it at exit. No GPU is needed. The interactive
+window (``show``) never starts one: without a display it raises ``DisplayError`` naming
+``--screenshot``. Open3D comes with the ``[viewer]`` extra.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .layout import BOX_EDGES, box_corners
-from .writers.mesh import instance_colors, palette
+from .writers.mesh import instance_colors, palette, require
 
 DEFAULT_SIZE = (1280, 960)
 _XVFB: subprocess.Popen | None = None
@@ -31,6 +33,17 @@ _XVFB: subprocess.Popen | None = None
 
 class DisplayError(RuntimeError):
     """No X display and no Xvfb to start one."""
+
+
+def _o3d():
+    return require("open3d", "the scene viewer")
+
+
+def has_display() -> bool:
+    """Whether an interactive window can open: a display on Linux, always elsewhere."""
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def ensure_display() -> str:
@@ -90,7 +103,7 @@ def geometries(points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray,
         points: (P, 3) float32; instance_mask: (P,) int64 (0 = background).
         boxes: (K, 7) gravity-centre boxes; labels: (K,) ints; classes: names the labels index.
     """
-    import open3d as o3d
+    o3d = _o3d()
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 7)
     pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(np.asarray(points, dtype=np.float64)))
@@ -125,14 +138,68 @@ def _text(text: str, box: np.ndarray, height: float, o3d):
     return m
 
 
-def _setup_camera(vis, points: np.ndarray, front=(0.35, -0.75, 0.55)) -> None:
-    pts = np.asarray(points, dtype=np.float64)
-    centre = 0.5 * (pts.min(0) + pts.max(0)) if len(pts) else np.zeros(3)
+def focus_points(geoms: list) -> np.ndarray:
+    """Points to frame: the box corners and the corners of the label meshes when there are
+    boxes (the objects, not the floor or walls), else the whole cloud."""
+    pts = []
+    for g in geoms[1:]:
+        if hasattr(g, "lines"):
+            pts.append(np.asarray(g.points, dtype=np.float64))
+        elif hasattr(g, "triangles") and not g.is_empty():
+            lo, hi = np.asarray(g.get_min_bound()), np.asarray(g.get_max_bound())
+            pts.append(np.array([[(lo, hi)[i >> k & 1][k] for k in range(3)] for i in range(8)]))
+    return np.vstack(pts) if pts else np.asarray(geoms[0].points, dtype=np.float64)
+
+
+def _view(ctl, pts: np.ndarray, lookat: np.ndarray):
+    """Where ``pts`` land in the current view: (u, v) pixels, the image size (w, h), the focal
+    lengths, the lookat distance and the camera's right and down axes; None when a point is
+    behind the camera.
+
+    Open3D 0.20's ``convert_to_pinhole_camera_parameters`` returns an up row that is not
+    orthogonal to the view direction when the up vector given is not (ours: world z); its
+    right and forward rows are right, so the camera is rebuilt from those two."""
+    cam = ctl.convert_to_pinhole_camera_parameters()
+    k, e = np.asarray(cam.intrinsic.intrinsic_matrix), np.asarray(cam.extrinsic)
+    right, forward = e[0, :3], e[2, :3]
+    down = np.cross(forward, right)
+    distance = float(forward @ lookat + e[2, 3])
+    xyz = (pts - (lookat - forward * distance)) @ np.stack([right, down, forward]).T
+    if np.any(xyz[:, 2] <= 1e-6):
+        return None
+    u = k[0, 0] * xyz[:, 0] / xyz[:, 2] + k[0, 2]
+    v = k[1, 1] * xyz[:, 1] / xyz[:, 2] + k[1, 2]
+    return u, v, (2 * k[0, 2], 2 * k[1, 2]), (k[0, 0], k[1, 1]), distance, right, down
+
+
+def _setup_camera(vis, geoms: list, front=(0.35, -0.75, 0.55), fill: float = 0.9) -> None:
+    """Look at the objects from ``front``, centred, and zoom until they (boxes and labels)
+    reach ``fill`` of the way from the image centre to its border on the tighter axis: the
+    floor and walls may be cut, no object is. Open3D's zoom scales the camera distance, so a
+    few steps converge."""
+    pts = focus_points(geoms)
+    if not len(pts):
+        return
     ctl = vis.get_view_control()
-    ctl.set_lookat(centre)
+    lookat = 0.5 * (pts.min(0) + pts.max(0))
+    ctl.set_lookat(lookat)
     ctl.set_front(np.asarray(front, dtype=np.float64))
     ctl.set_up([0.0, 0.0, 1.0])
-    ctl.set_zoom(0.6)
+    zoom = 0.6
+    for _ in range(10):
+        ctl.set_zoom(zoom)
+        view = _view(ctl, pts, lookat)
+        if view is None:  # a point behind the camera: step back
+            zoom = min(zoom * 1.5, 2.0)
+            continue
+        u, v, (w, h), (fx, fy), distance, right, down = view
+        du, dv = 0.5 * (u.min() + u.max()) - w / 2, 0.5 * (v.min() + v.max()) - h / 2
+        reach = max((u.max() - u.min()) / w, (v.max() - v.min()) / h)
+        if abs(reach - fill) < 0.02 and abs(du) < 0.01 * w and abs(dv) < 0.01 * h:
+            break
+        lookat = lookat + right * du * distance / fx + down * dv * distance / fy  # re-centre
+        ctl.set_lookat(lookat)
+        zoom = float(np.clip(zoom * reach / fill, 0.02, 2.0))
 
 
 def _render_options(vis, point_size: float) -> None:
@@ -144,16 +211,19 @@ def _render_options(vis, point_size: float) -> None:
 
 
 def show(geoms: list, title: str = "pcfractal scene", size: tuple[int, int] = DEFAULT_SIZE, point_size: float = 2.0) -> None:
-    """Open an interactive window (mouse: rotate / pan / zoom; Q or Esc closes)."""
-    import open3d as o3d
+    """Open an interactive window (mouse: rotate / pan / zoom; Q or Esc closes).
 
+    Raises DisplayError (naming --screenshot) at once when there is no display."""
+    if not has_display():
+        raise DisplayError("no display for an interactive window (DISPLAY is unset): use --screenshot PATH.png for a picture, or --export PATH.glb for a file")
+    o3d = _o3d()
     vis = o3d.visualization.Visualizer()
     if not vis.create_window(window_name=title, width=size[0], height=size[1]):
-        raise DisplayError("Open3D could not open a window (is there a display? try --screenshot PATH)")
+        raise DisplayError(f"Open3D could not open a window on display {os.environ.get('DISPLAY', '?')}: use --screenshot PATH.png instead")
     for g in geoms:
         vis.add_geometry(g)
     _render_options(vis, point_size)
-    _setup_camera(vis, np.asarray(geoms[0].points))
+    _setup_camera(vis, geoms)
     vis.run()
     vis.destroy_window()
 
@@ -161,8 +231,7 @@ def show(geoms: list, title: str = "pcfractal scene", size: tuple[int, int] = DE
 def render(geoms: list, size: tuple[int, int] = DEFAULT_SIZE, point_size: float = 2.0) -> np.ndarray:
     """Render off screen (a hidden window; starts Xvfb when needed); (H, W, 3) uint8 RGB."""
     ensure_display()
-    import open3d as o3d
-
+    o3d = _o3d()
     vis = o3d.visualization.Visualizer()
     if not vis.create_window(width=size[0], height=size[1], visible=False):
         raise DisplayError(f"Open3D could not open an OpenGL context on display {os.environ.get('DISPLAY', '?')}")
@@ -170,7 +239,7 @@ def render(geoms: list, size: tuple[int, int] = DEFAULT_SIZE, point_size: float 
         for g in geoms:
             vis.add_geometry(g)
         _render_options(vis, point_size)
-        _setup_camera(vis, np.asarray(geoms[0].points))
+        _setup_camera(vis, geoms)
         vis.poll_events()
         vis.update_renderer()
         img = np.asarray(vis.capture_screen_float_buffer(do_render=True))
