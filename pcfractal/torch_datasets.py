@@ -14,9 +14,15 @@ the category parameters, so they pickle cheaply into worker processes.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
-import torch
-from torch.utils.data import Dataset
+
+try:
+    import torch
+    from torch.utils.data import Dataset
+except ModuleNotFoundError as e:  # torch is an extra: generation does not need it
+    raise ModuleNotFoundError(f"pcfractal.torch_datasets needs torch: pip install 'pcfractal[torch]' ({e})", name=e.name) from None
 
 from .images import ClassSet, get_generator
 from pcfractal.pointclouds.instances import InstanceSettings, make_instance
@@ -115,3 +121,94 @@ class PCFractalDataset(Dataset):
         inst = make_instance(self.systems, c, i, self.seed, self.settings, self._table)
         pts = torch.from_numpy(inst.points)
         return (self.transform(pts) if self.transform is not None else pts), c
+
+
+VIEW_NAME = re.compile(r"^(\d{5})_(\d{5})_v(\d{2})\.png$")
+
+
+class MultiViewDataset(Dataset):
+    """MV-FractalDB models: item k = the 12 views of model ``k mod models_per_category`` of
+    category ``k // models_per_category`` and the category label.
+
+    From a written folder (``MultiViewDataset.from_folder(root)``: class folders of
+    ``{category:05d}_{model:05d}_v{view:02d}.png``, PNGs read with Pillow) or on the fly
+    (``MultiViewDataset(classes, models_per_category, seed, settings)``: rendered with the
+    ``mvfractaldb`` generator, the same pixels as the written files).
+
+    Returns per item: (views (12, 1, H, W) uint8 tensor, label), or with ``transform``
+    (a callable on one PIL view) the stacked transformed views.
+    """
+
+    def __init__(self, classes: ClassSet | None = None, models_per_category: int = 1, seed: int = 0, settings=None, transform=None, files=None):
+        self.transform = transform
+        self.seed = int(seed)
+        if files is not None:  # [(label, [12 paths])]
+            self.files = files
+            self.classes = None
+            return
+        if classes is None:
+            raise ValueError("MultiViewDataset needs a ClassSet or a folder (from_folder)")
+        if models_per_category <= 0:
+            raise ValueError(f"models per category must be positive, got {models_per_category}")
+        gen = get_generator("mvfractaldb")
+        self.views = gen.views_per_model
+        self.classes = classes
+        self.settings = settings if settings is not None else gen.Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in classes.settings.items()}).validate()
+        self.models_per_category = int(models_per_category)
+        self.files = None
+        self._gen = None
+
+    @classmethod
+    def from_folder(cls, root, transform=None) -> "MultiViewDataset":
+        """Group the views of every model under ``root``/{category:05d}/ (sorted classes,
+        label = class index); ValueError when a model lacks a view."""
+        from pathlib import Path
+
+        root = Path(root)
+        class_dirs = sorted(p for p in root.iterdir() if p.is_dir())
+        if not class_dirs:
+            raise ValueError(f"{root}: no class folder")
+        files = []
+        for label, d in enumerate(class_dirs):
+            models: dict[int, dict[int, Path]] = {}
+            for p in d.iterdir():
+                m = VIEW_NAME.match(p.name)
+                if m:
+                    models.setdefault(int(m.group(2)), {})[int(m.group(3))] = p
+            for model in sorted(models):
+                views = models[model]
+                if sorted(views) != list(range(12)):
+                    raise ValueError(f"{d}: model {model} has views {sorted(views)}, expected 0..11")
+                files.append((label, [views[v] for v in range(12)]))
+        return cls(transform=transform, files=files)
+
+    def __len__(self) -> int:
+        return len(self.files) if self.files is not None else len(self.classes) * self.models_per_category
+
+    def _stack(self, views):
+        if self.transform is not None:
+            from PIL import Image
+
+            return torch.stack([self.transform(Image.fromarray(v)) for v in views])
+        return torch.from_numpy(np.stack(views))[:, None]
+
+    def __getitem__(self, k: int):
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"index {k} out of range for {len(self)} models")
+        k %= len(self)
+        if self.files is not None:
+            from PIL import Image
+
+            label, paths = self.files[k]
+            views = []
+            for p in paths:
+                with Image.open(p) as im:
+                    views.append(np.asarray(im.convert("L")))
+            return self._stack(views), label
+        c, m = divmod(k, self.models_per_category)
+        if self._gen is None:
+            self._gen = get_generator("mvfractaldb")
+        params = self.classes.params[c]
+        idx = range(m * self.views, (m + 1) * self.views)
+        views = [img.copy() for _, img in self._gen.render_many(params, c, idx, self.seed, self.settings)]
+        return self._stack(views), c

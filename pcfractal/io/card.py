@@ -84,7 +84,7 @@ def _q(text) -> str:
 def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int, seed: int, settings: dict,
                  command: str | None = None, layout: str = "folder", image_size: int | None = None,
                  pretty_name: str | None = None, license: str = "cc-by-4.0", version: str = __version__,
-                 split_dir: str = "train") -> str:
+                 split_dir: str = "train", shard_dir: str = "shards") -> str:
     """README.md text (HuggingFace dataset card) of an image output.
 
     Args:
@@ -94,7 +94,8 @@ def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int
         command: the command line that made it (replays it); layout: folder, shards or both.
         image_size: pixels per side; pretty_name: defaults to "<paper name> (<n> classes)".
         license: the data's licence identifier for the Hub; version: pcfractal's version.
-        split_dir: the folder under the output that holds the train split.
+        split_dir: the folder of the class folders; shard_dir: the folder of the train-NNNNNN.tar
+            shards (both relative to the output).
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
@@ -104,7 +105,7 @@ def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int
     display, paper, bibtex = PAPERS.get(kind, (kind, "", ""))
     n_images = len(names) * images_per_class
     pretty = pretty_name or f"{display} ({len(names):,} classes, made with pcfractal)"
-    folder_glob, shard_glob = f"{split_dir}/*/*.png", f"{split_dir}/*.tar"
+    folder_glob, shard_glob = f"{split_dir}/*/*.png", f"{shard_dir}/train-*.tar"
     y = ["---", f"license: {license}", "task_categories:", "- image-classification", f"pretty_name: {_q(pretty)}",
          "size_categories:", f"- {size_category(n_images)}", "tags:", "- synthetic", "- formula-driven-supervised-learning",
          f"- {_q(kind)}", "configs:", "- config_name: default", "  data_files:", "  - split: train",
@@ -114,7 +115,7 @@ def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int
     y += ["dataset_info:", "  features:", "  - name: image", "    dtype: image", "  - name: label", "    dtype:",
           "      class_label:", "        names:"]
     y += [f"          {_q(k)}: {_q(n)}" for k, n in enumerate(names)]
-    y += ["  splits:", "  - name: train", f"    num_examples: {n_images}", "---"]
+    y += ["---"]
 
     shown = ", ".join(names[:3]) + (f", ..., {names[-1]}" if len(names) > 4 else "".join(f", {n}" for n in names[3:]))
     body = [
@@ -136,7 +137,8 @@ def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int
     if layout in ("folder", "both"):
         body.append(f"- `{split_dir}/{{class}}/{{class}}_{{image}}.png`: one folder per class ({shown}); label k is the k-th class name in sorted order")
     if layout in ("shards", "both"):
-        body.append(f"- `{split_dir}/shard-NNNNNN.tar`: webdataset shards, one sample per `{{class}}_{{image}}` key with fields `png` and `cls` (the label)")
+        body.append(f"- `{shard_dir}/train-NNNNNN.tar`: webdataset shards, one sample per `{{class}}_{{image}}` key with fields `png` and `cls` (the label);"
+                    f" `{shard_dir}/_info.json` gives timm's wds reader the split")
     body += ["- `classes.json`: the parameters of every class (rebuild any image from them), `images.json`: the build summary,",
              "  `manifest.json`: sha256 of every file (`pcfractal verify DIR`), `gallery.png`: a few images per class", "",
              "## Loading", "", "```python"]
@@ -145,7 +147,9 @@ def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int
                  f'timm.data.ImageDataset("DIR/{split_dir}")',
                  'datasets.load_dataset("DIR")  # or load_dataset("imagefolder", data_dir="DIR/' + split_dir + '")']
     if layout in ("shards", "both"):
-        body += [f'webdataset.WebDataset("DIR/{split_dir}/shard-{{000000..NNNNNN}}.tar").decode("pil").to_tuple("png", "cls")']
+        body += [f'webdataset.WebDataset("DIR/{shard_dir}/train-{{000000..NNNNNN}}.tar").decode("pil").to_tuple("png", "cls")',
+                 f'timm.data.create_dataset("wds/", root="DIR/{shard_dir}", split="train")',
+                 f'datasets.load_dataset("webdataset", data_files={{"train": "DIR/{shard_dir}/train-*.tar"}})']
     body += ["```", ""]
     if bibtex:
         body += ["## Citation", "", f"If you use this data, cite {paper}:", "", "```bibtex", bibtex, "```", ""]

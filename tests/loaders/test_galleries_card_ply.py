@@ -89,7 +89,7 @@ def test_dataset_card_header_and_body():
     assert header.startswith("---\nlicense: ")
     assert "task_categories:\n- image-classification" in header and "- 1K<n<10K" in header
     assert header.count("          \"") == 12 and '"11": "00011"' in header
-    assert 'path: "train/*/*.png"' in header and 'path: "train/*.tar"' in header
+    assert 'path: "train/*/*.png"' in header and 'path: "shards/train-*.tar"' in header
     assert "seed: 3" in body and "pcfractal images --kind exfractaldb" in body and "Kataoka_2022_CVPR" in body
     assert size_category(999) == "n<1K" and size_category(1_000_000) == "1M<n<10M"
     with pytest.raises(ValueError):
