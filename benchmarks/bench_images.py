@@ -30,7 +30,7 @@ from pcfractal.images import encode_gray, get_generator
 CASES = {
     # kind: settings overrides, categories, images per category
     "exfractaldb": ({"size": 224, "n_points": 100_000}, 8, 250),
-    "fractaldb": ({"size": 362, "n_points": 200_000, "render": "patch"}, 4, 200),
+    "fractaldb": ({"size": 362, "n_points": 200_000, "render": "patch-random"}, 4, 200),
     "rcdb": ({"size": 512}, 8, 100),
 }
 

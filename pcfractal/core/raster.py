@@ -394,3 +394,125 @@ def draw_polylines(image, xs, ys, values, closed):
             if not ok:
                 continue
             draw_line(image, int(np.rint(ax)), int(np.rint(ay)), int(np.rint(bx)), int(np.rint(by)), val)
+
+
+# ---------------------------------------------------------------------------------------
+# The authors' FractalDB geometry and paste (PCFRACTALDB.md sec. 5)
+# ---------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def authors_pixels(points, size, pad, cols, rows):
+    """The authors' per-axis scaling of a 2D orbit that starts at the origin.
+
+    points: (n, 2) float64 orbit WITHOUT its start point; the origin (0, 0), which the
+    authors' orbit holds as its first point, takes part in the min/max and is written as
+    pixel 0. cols, rows: (n + 1,) int32 outputs. Each axis on its own: pixel =
+    trunc(pad + (v - vmin) / (vmax - vmin) * (size - 2 pad)), in [pad, size - pad]
+    (the maximum lands on size - pad). Rows are the authors' array rows before their
+    final top-bottom flip (y grows with the row). Returns False for a zero or non-finite
+    extent (nothing written).
+    """
+    n = points.shape[0]
+    xmin = 0.0
+    xmax = 0.0
+    ymin = 0.0
+    ymax = 0.0
+    for i in range(n):
+        x = points[i, 0]
+        y = points[i, 1]
+        xmin = min(xmin, x)
+        xmax = max(xmax, x)
+        ymin = min(ymin, y)
+        ymax = max(ymax, y)
+    sx = xmax - xmin
+    sy = ymax - ymin
+    if not (sx > 0.0 and sy > 0.0 and np.isfinite(sx) and np.isfinite(sy)):
+        return False
+    inner = float(size - 2 * pad)
+    kx = inner / sx
+    ky = inner / sy
+    cols[0] = int((0.0 - xmin) * kx + pad)
+    rows[0] = int((0.0 - ymin) * ky + pad)
+    for i in range(n):
+        cols[i + 1] = int((points[i, 0] - xmin) * kx + pad)
+        rows[i + 1] = int((points[i, 1] - ymin) * ky + pad)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def paste_patches(image, cols, rows, codes, colors, corner, blank):
+    """Paste a 3x3 patch per point into ``image`` (h, w, C) uint8 in place, in point order.
+
+    Point i: pattern ``codes[i]`` (or ``codes[0]`` when codes has one entry), a 9-bit
+    code read most significant bit first, row by row (cell (r, c) is bit 8 - 3r - c, as
+    '{:09b}'.format(code)); colour ``colors[i % len(colors)]`` (m, C). The patch's top-left
+    cell sits at (rows[i] + corner, cols[i] + corner) in the authors' unflipped rows; the
+    image written is top-bottom flipped (array row h - 1 - that). ``blank``: zero bits
+    write 0 (the authors' PIL paste: later patches blank earlier ink); otherwise they are
+    skipped (a union). Cells outside the image are clipped.
+    """
+    h = image.shape[0]
+    w = image.shape[1]
+    nc = image.shape[2]
+    n = cols.shape[0]
+    one_code = codes.shape[0] == 1
+    m = colors.shape[0]
+    for i in range(n):
+        code = codes[0] if one_code else codes[i]
+        ci = i % m
+        r0 = rows[i] + corner
+        c0 = cols[i] + corner
+        for dr in range(3):
+            rr = r0 + dr
+            if rr < 0 or rr >= h:
+                continue
+            fr = h - 1 - rr
+            for dc in range(3):
+                cc = c0 + dc
+                if cc < 0 or cc >= w:
+                    continue
+                if (code >> (8 - 3 * dr - dc)) & 1:
+                    for k in range(nc):
+                        image[fr, cc, k] = colors[ci, k]
+                elif blank:
+                    for k in range(nc):
+                        image[fr, cc, k] = 0
+
+
+def authors_color_table(n_div: int = 128) -> np.ndarray:
+    """(n_div, 3) uint8: the authors' FractalDB colour cycle (their convert_color(i, n_div):
+    hue 2 pi (i mod n_div) / n_div, saturation 0.75, intensity 0.75, six hue sectors),
+    the three values in the order the authors put them in the RGB image."""
+    table = np.empty((n_div, 3), dtype=np.uint8)
+    s = i_ = 0.75
+    for k in range(n_div):
+        hue = 2.0 * np.pi * (float(k % n_div) / float(n_div))
+        if hue >= 2.0 * np.pi:
+            hue -= 2.0 * np.pi
+        h = int(np.floor((3.0 / np.pi) * hue))
+        p = i_ * (1.0 - s)
+        q = i_ * (1.0 - s * ((3.0 / np.pi) * hue - h))
+        t = i_ * (1.0 - s * ((1.0 - (3.0 / np.pi) * hue) + h))
+        I, P, Q, T = (np.uint8(v * 255.0) for v in (i_, p, q, t))
+        table[k] = [(P, T, I), (P, I, Q), (T, I, P), (I, Q, P), (I, P, T), (Q, P, I)][h]
+    return table
+
+
+def authors_view_camera(yaw: float, distance: float = 4.0, fov_deg: float = 45.0, size: int = 224, near: float = 1e-3) -> Camera:
+    """The authors' OpenGL view (exfractaldb_render/image_render/render.py): the direction
+    d = R_y(yaw) (1, 0, 0) = (cos yaw, 0, -sin yaw), the eye at -distance d looking at the
+    origin with up +y (glm.lookAt), a ``fov_deg`` perspective, and the image read back
+    with glReadPixels, bottom row first, so the saved image is upside down: a point at
+    camera coordinates (x, y, z) lands at column size/2 + focal x / z, row size/2 +
+    focal y / z (focal = (size / 2) / tan(fov / 2)). The authors' yaw for view v of 12 is
+    2 pi v / 12 + 30 deg + a jitter."""
+    d = np.array([np.cos(yaw), 0.0, -np.sin(yaw)])
+    eye = -distance * d
+    f = d  # towards the origin
+    r = np.cross(f, np.array([0.0, 1.0, 0.0]))
+    r /= np.linalg.norm(r)
+    u = np.cross(r, f)
+    focal = (size / 2.0) / np.tan(np.radians(fov_deg) / 2.0)
+    # rows (right, -up, forward): row = cy - focal * (-y) / z, the bottom-up read-back
+    return Camera(np.stack([r, -u, f]), eye, focal, size / 2.0, size / 2.0, size, near)

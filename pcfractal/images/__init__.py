@@ -1,4 +1,4 @@
-"""Image datasets from formulas: ExFractalDB, FractalDB and RCDB (PCFRACTALDB.md sec. 2-4).
+"""Image datasets from formulas: ExFractalDB, MV-FractalDB, FractalDB and RCDB (PCFRACTALDB.md sec. 2-5).
 
 >>> from pcfractal.images import get_generator
 >>> gen = get_generator("exfractaldb")
@@ -10,10 +10,10 @@
 """
 
 from ._base import CLASSES_FILE, ClassSet, ImageGenerator
-from pcfractal.io.png import encode_gray
+from pcfractal.io.png import encode, encode_gray
 from ._registry import get_generator, list_generators, register
 
 # Importing the modules registers the generators.
-from . import exfractaldb, fractaldb, rcdb  # noqa: E402,F401
+from . import exfractaldb, fractaldb, mvfractaldb, rcdb  # noqa: E402,F401
 
-__all__ = ["CLASSES_FILE", "ClassSet", "ImageGenerator", "encode_gray", "get_generator", "list_generators", "register"]
+__all__ = ["CLASSES_FILE", "ClassSet", "ImageGenerator", "encode", "encode_gray", "get_generator", "list_generators", "register"]

@@ -110,8 +110,19 @@ class ImageGenerator:
         raise NotImplementedError
 
     def render(self, params: np.ndarray, category: int, index: int, seed: int, settings) -> np.ndarray:
-        """Image ``index`` of ``category``: (size, size) uint8."""
+        """Image ``index`` of ``category``: (size, size) uint8 (grayscale) or (size, size, 3)
+        uint8 (RGB, e.g. FractalDB ``color="color"``); ``pcfractal.io.png.encode`` writes both."""
         raise NotImplementedError
+
+    def image_name(self, category: int, index: int) -> str:
+        """File name of image ``index`` of ``category`` inside its class folder (writers use
+        it): ``{category:05d}_{index:05d}.png``; MV-FractalDB groups a model's views."""
+        return f"{category:05d}_{index:05d}.png"
+
+    def classes_from_path(self, path, count: int | None, settings) -> ClassSet:
+        """Categories read from a file or folder (``--categories PATH``): the first
+        ``count`` (None: all). Generators that can import categories override it."""
+        raise ValueError(f"--kind {self.name} cannot read categories from a file (it makes its own)")
 
     def render_many(self, params: np.ndarray, category: int, indices, seed: int, settings) -> Iterator[tuple[int, np.ndarray]]:
         """``(index, image)`` for each index, equal to ``render`` one by one (generators may

@@ -1,138 +1,178 @@
-"""RCDB: radial contour images (PCFRACTALDB.md sec. 4).
+"""RCDB: radial contour images, as the authors' rcdb_render/make_rcdb.py draws them
+(PCFRACTALDB.md sec. 4 and 5). Lengths are PIXELS of a 512 px image; other sizes scale
+every length by size / 512 (lines stay 1 px).
 
-Category ``c`` (from ``keys.generator(seed, "rcdb-category", c)``): vertices V =
-int(Exp(mean 100)) kept in [3, 200]; contours K in {1..200}; noise coefficient c ~ U(0, 4);
-line width w ~ U(0, 0.1); and its Perlin noise: K x ``noise_cells`` gradients from
-``keys.generator(seed, "rcdb-noise", c)``, shared by all its images.
-Image ``i`` (``keys.generator(seed, "rcdb", c, i)``): start radius in {0..100}, oval rates
-(ox, oy) ~ U(1, 2), centre = image centre + U(-200, 200) per axis, one gray in {0..254} per
-contour. Lengths are given for 512 px and scale with the image size.
+Category ``c`` (``keys.generator(seed, "rcdb-category", c)``): vertices V = int(Exp(mean
+100)), redrawn until 3 <= V <= 200 (not clipped); contours K = randint(1, 200); noise
+coefficient c ~ U(0, 4); line width w ~ U(0, 0.1) px; and the first image's start radius
+r0 = randint(0, 100), oval rates ox, oy ~ U(1, 2) and centre (512 + randint(-400, 400)) / 2
+per axis. params = [V, K, c, w, r0, ox, oy, cx, cy].
 
-Drawing: vertex j sits at angle 2 pi j / V on the ellipse of radius r (x = cx + r ox cos,
-y = cy - r oy sin). Contour k moves every vertex radially by d = n * 2c - c - w, n the
-contour's 1D Perlin noise at the vertex mapped to [0, 1], accumulating over contours. Our
-reading of the spec, whose formula leaves sign and units open: the line width is a
-fraction of the image size, and the move d points towards the centre, so contours grow
-outwards by w on average and wobble by up to c: r_k = r_(k-1) - d. Each contour is a closed
-1-pixel polygon (``raster.draw_polylines``) in its gray on white.
+Image ``i`` (``keys.generator(seed, "rcdb", c, i)``): image 0 keeps the category's r0, ox,
+oy and centre, image i > 0 redraws them (as the authors do after each image). Vertex v
+starts at (cos(2 pi v / V) r0 ox, sin(2 pi v / V) r0 oy). Per contour: a gray g =
+randint(0, 256) (256 is drawn as 255) and, for EVERY vertex, two fresh noise values nx =
+pnoise1(U(0, 10000)) 2c - c and ny likewise; then x_v -= cos(angle_v) (nx - w), y_v -=
+sin(angle_v) (ny - w), accumulating over contours; the closed polygon is drawn with
+1-pixel lines of gray g on white, in image coordinates (column cx + x, row cy + y).
 
-Perlin noise: our own vectorised numpy code (classic 1D gradient noise, quintic fade,
-periodic around the contour so it closes). Why not a library: the usual one, ``noise``,
-ships no wheels for current Pythons (it needs a C compiler and is unmaintained), and a
-whole image needs only K x V noise values, a few array operations.
+pnoise1 is one octave of the ``noise`` package's 1D Perlin noise (gradient g = 1..8 from
+bits 0-2 of the lattice hash, or -1 when bit 3 is set; quintic fade; times 0.4; values in
+about [-0.95, 0.95], sd 0.31) evaluated, like the authors, at a float32 point uniform in
+[0, 10000). Our own code: the lattice hash is a fixed permutation of 0..255 drawn once
+from ``keys.generator(0, "rcdb-perlin-permutation")`` (the package's table is another
+permutation; at uniform random points the value distribution is the same). Why not the
+package: it ships no wheels for current Pythons and is unmaintained.
+
+The authors seed ``random`` with the thread index, so their output depends on the thread
+count; ours depends only on (seed, category, image).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from pcfractal.core import keys, raster
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 
-REFERENCE_SIZE = 512.0  # the spec's lengths are for 512 px images
+REFERENCE_SIZE = 512.0  # the authors' lengths are pixels of a 512 px image
+NOISE_SPAN = 10000.0  # pnoise1 is evaluated at U(0, NOISE_SPAN)
+PERM = keys.generator(0, "rcdb-perlin-permutation").permutation(256).astype(np.int64)
+
+
+def _f(help: str, choices=None):
+    return {"help": help, "choices": choices}
 
 
 @dataclass(frozen=True)
 class RCDBSettings:
-    """Defaults: PCFRACTALDB.md sec. 4."""
+    """Defaults: the authors' RCDB_render.sh (512 px; lengths in pixels of 512 px)."""
 
-    size: int = 512
-    vertices_mean: float = 100.0
-    vertices_min: int = 3
-    vertices_max: int = 200
-    contours_max: int = 200  # contours in {1..contours_max}
-    noise_max: float = 4.0  # Perlin coefficient c ~ U(0, noise_max)
-    line_width_max: float = 0.1  # w ~ U(0, line_width_max), a fraction of the image size
-    radius_max: int = 100  # start radius in {0..radius_max} (512 px units)
-    oval_min: float = 1.0
-    oval_max: float = 2.0
-    centre_jitter: float = 200.0  # +- pixels (512 px units)
-    noise_cells: int = 8  # Perlin lattice cells around a contour
+    size: int = field(default=512, metadata=_f("image side, pixels; lengths below are pixels of 512 px and scale with it"))
+    vertices_mean: float = field(default=100.0, metadata=_f("mean of the exponential vertex count"))
+    vertices_min: int = field(default=3, metadata=_f("fewest vertices (a draw below is redrawn)"))
+    vertices_max: int = field(default=200, metadata=_f("most vertices (a draw above is redrawn)"))
+    contours_max: int = field(default=200, metadata=_f("contours K = randint(1, contours_max)"))
+    noise_max: float = field(default=4.0, metadata=_f("Perlin coefficient c ~ U(0, noise_max), pixels"))
+    line_width_max: float = field(default=0.1, metadata=_f("line width w ~ U(0, line_width_max), PIXELS: the radial drift per contour"))
+    radius_max: int = field(default=100, metadata=_f("start radius r0 = randint(0, radius_max), pixels"))
+    oval_min: float = field(default=1.0, metadata=_f("oval rates ox, oy ~ U(oval_min, oval_max)"))
+    oval_max: float = field(default=2.0, metadata=_f("oval rates ox, oy ~ U(oval_min, oval_max)"))
+    start_pos: int = field(default=400, metadata=_f("centre = (512 + randint(-start_pos, start_pos)) / 2 per axis, pixels"))
 
     def validate(self) -> "RCDBSettings":
         if self.size <= 0:
             raise ValueError(f"image size must be positive, got {self.size}")
-        if not 1 <= self.vertices_min <= self.vertices_max or self.vertices_min < 3:
-            raise ValueError(f"vertex range must satisfy 3 <= min <= max, got {self.vertices_min}..{self.vertices_max}")
-        if self.contours_max < 1 or self.noise_cells < 1 or self.radius_max < 0:
-            raise ValueError("contours_max and noise_cells must be >= 1, radius_max >= 0")
-        if not (self.vertices_mean > 0 and self.noise_max >= 0 and self.line_width_max >= 0 and self.centre_jitter >= 0):
-            raise ValueError("vertices_mean must be > 0; noise_max, line_width_max, centre_jitter >= 0")
+        if not 3 <= self.vertices_min <= self.vertices_max:
+            raise ValueError(f"vertex range must satisfy 3 <= vertices_min <= vertices_max, got {self.vertices_min}..{self.vertices_max}")
+        if self.contours_max < 1 or self.radius_max < 0 or self.start_pos < 0:
+            raise ValueError("contours_max must be >= 1, radius_max and start_pos >= 0")
+        if not (self.vertices_mean > 0 and self.noise_max >= 0 and self.line_width_max >= 0):
+            raise ValueError("vertices_mean must be > 0; noise_max and line_width_max >= 0")
         if not 0 < self.oval_min <= self.oval_max:
-            raise ValueError(f"oval rates must satisfy 0 < min <= max, got {self.oval_min}..{self.oval_max}")
+            raise ValueError(f"oval rates must satisfy 0 < oval_min <= oval_max, got {self.oval_min}..{self.oval_max}")
+        # the redraw loop must be able to end: P(vertices_min <= int(Exp) <= vertices_max) > 1e-6
+        if np.exp(-self.vertices_min / self.vertices_mean) - np.exp(-(self.vertices_max + 1) / self.vertices_mean) < 1e-6:
+            raise ValueError("vertices_mean is too far from vertices_min..vertices_max for the vertex count to be drawn")
         return self
 
 
-def perlin1d_periodic(gradients: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Classic gradient noise, periodic: ``gradients`` (K, P) slopes at lattice points 0..P-1
-    (point P is point 0), ``x`` (V,) positions in [0, P). Returns (K, V) values in
-    [-0.5, 0.5]: n(x) = lerp(fade(t), g0 t, g1 (t - 1)), t = x - floor(x),
-    fade(t) = 6t^5 - 15t^4 + 10t^3."""
-    p = gradients.shape[1]
-    i0 = np.floor(x).astype(np.int64)
-    t = x - i0
-    g0 = gradients[:, i0 % p]
-    g1 = gradients[:, (i0 + 1) % p]
-    fade = t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
-    a = g0 * t
-    return a + fade * (g1 * (t - 1.0) - a)
+@njit(cache=True, nogil=True)
+def pnoise1(u, perm):
+    """One octave of 1D Perlin noise at each point of ``u`` (any shape, float64), the
+    ``noise`` package's rule: lattice i = floor(x) mod 1024, hash perm[i & 255], gradient
+    (hash & 7) + 1 or -1 when hash & 8, quintic fade, times 0.4. Points are rounded to
+    float32 first (the package takes a C float)."""
+    flat = u.ravel()
+    out = np.empty(flat.shape[0])
+    for j in range(flat.shape[0]):
+        x = float(np.float32(flat[j]))
+        fl = np.floor(x)
+        i = int(fl) % 1024
+        ii = (i + 1) % 1024
+        h0 = perm[i & 255]
+        h1 = perm[ii & 255]
+        t = x - fl
+        g0 = -1.0 if h0 & 8 else float((h0 & 7) + 1)
+        g1 = -1.0 if h1 & 8 else float((h1 & 7) + 1)
+        fade = t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
+        a = g0 * t
+        out[j] = (a + fade * (g1 * (t - 1.0) - a)) * 0.4
+    return out.reshape(u.shape)
+
+
+def draw_vertex_count(rng: np.random.Generator, s: RCDBSettings) -> int:
+    """V = int(Exp(mean)), redrawn until vertices_min <= V <= vertices_max."""
+    while True:
+        v = int(rng.exponential(s.vertices_mean))
+        if s.vertices_min <= v <= s.vertices_max:
+            return v
+
+
+def draw_placement(rng: np.random.Generator, s: RCDBSettings) -> list[float]:
+    """[r0, ox, oy, cx, cy] in 512 px units: radius, oval rates, centre."""
+    r0 = float(rng.integers(0, s.radius_max + 1))
+    ox, oy = rng.uniform(s.oval_min, s.oval_max, 2)
+    cx = (REFERENCE_SIZE + int(rng.integers(-s.start_pos, s.start_pos + 1))) / 2.0
+    cy = (REFERENCE_SIZE + int(rng.integers(-s.start_pos, s.start_pos + 1))) / 2.0
+    return [r0, float(ox), float(oy), cx, cy]
 
 
 @register
 class RCDB(ImageGenerator):
     name = "rcdb"
     Settings = RCDBSettings
-    description = "radial contours: Perlin-noised polygons growing outwards, gray on white"
+    description = "radial contours: per-vertex Perlin random walks from an ellipse, gray on white (the authors' code)"
     presets = {
         "tiny": {"categories": 4, "per_category": 8},
         "rcdb-1k": {"categories": 1000, "per_category": 1000},
     }
 
     def make_classes(self, count, seed, settings, executor=None, progress=None) -> ClassSet:
-        """Draw ``count`` categories: params = [V, K, c, w] (no search needed)."""
+        """Draw ``count`` categories: params = [V, K, c, w, r0, ox, oy, cx, cy] (no search)."""
         if count <= 0:
             raise ValueError(f"category count must be positive, got {count}")
         s = settings
         params = []
         for c in range(count):
             rng = keys.generator(seed, "rcdb-category", c)
-            v = int(np.clip(int(rng.exponential(s.vertices_mean)), s.vertices_min, s.vertices_max))
+            v = draw_vertex_count(rng, s)
             k = 1 + int(rng.integers(s.contours_max))
             coef = rng.uniform(0.0, s.noise_max)
             width = rng.uniform(0.0, s.line_width_max)
-            params.append(np.array([v, k, coef, width], dtype=np.float64))
+            params.append(np.array([v, k, coef, width, *draw_placement(rng, s)], dtype=np.float64))
         if progress is not None:
             progress(count)
-        origin = [{} for _ in params]
-        return ClassSet(self.name, params, seed, settings_dict(s), origin, {"source": "drawn"})
+        return ClassSet(self.name, params, seed, settings_dict(s), [{} for _ in params], {"source": "drawn"})
 
-    def noise(self, params, category, seed, s: RCDBSettings) -> np.ndarray:
-        """(K, V) noise in [0, 1] of a category (shared by its images)."""
-        v, k = int(params[0]), int(params[1])
-        grads = keys.generator(seed, "rcdb-noise", category).uniform(-1.0, 1.0, (k, s.noise_cells))
-        x = np.arange(v) * (s.noise_cells / v)
-        return np.clip(perlin1d_periodic(grads, x) + 0.5, 0.0, 1.0)
-
-    def render(self, params, category, index, seed, settings, noise=None, image=None) -> np.ndarray:
+    def contours(self, params, category, index, seed, settings):
+        """The image's contours: (xs, ys) (K, V) float64 pixel coordinates (column, row)
+        and grays (K,) uint8."""
         s = settings
+        if len(params) != 9:
+            raise ValueError(f"an RCDB category has 9 parameters [V, K, c, w, r0, ox, oy, cx, cy], got {len(params)}")
         v, k, coef, width = int(params[0]), int(params[1]), float(params[2]), float(params[3])
-        unit = s.size / REFERENCE_SIZE
-        noise = self.noise(params, category, seed, s) if noise is None else noise
         rng = keys.generator(seed, self.name, category, index)
-        radius = float(rng.integers(s.radius_max + 1)) * unit
-        ox, oy = rng.uniform(s.oval_min, s.oval_max, 2)
-        jx, jy = rng.uniform(-s.centre_jitter, s.centre_jitter, 2) * unit
-        grays = rng.integers(0, 255, k).astype(np.uint8)
-        d = (noise * 2.0 * coef - coef) * unit - width * s.size  # (K, V) move of each contour
-        r = radius - np.cumsum(d, axis=0)
+        r0, ox, oy, cx, cy = (float(x) for x in params[4:9]) if index == 0 else draw_placement(rng, s)
+        grays = np.minimum(rng.integers(0, 257, k), 255).astype(np.uint8)
+        n = pnoise1(rng.uniform(0.0, NOISE_SPAN, (2, k, v)), PERM) * (2.0 * coef) - coef
         theta = np.arange(v) * (2.0 * np.pi / v)
-        cx = s.size / 2.0 + jx
-        cy = s.size / 2.0 + jy
-        xs = cx + r * (ox * np.cos(theta))
-        ys = cy - r * (oy * np.sin(theta))
+        unit = s.size / REFERENCE_SIZE
+        # x_v(k) = cos(theta) (r0 ox - sum_{j<=k} (nx_j - w)), likewise y
+        rx = r0 * ox - np.cumsum(n[0] - width, axis=0)
+        ry = r0 * oy - np.cumsum(n[1] - width, axis=0)
+        xs = (cx + np.cos(theta) * rx) * unit
+        ys = (cy + np.sin(theta) * ry) * unit
+        return xs, ys, grays
+
+    def render(self, params, category, index, seed, settings, image=None) -> np.ndarray:
+        """Image ``index`` of ``category``: (size, size) uint8, gray contours on white."""
+        s = settings
+        xs, ys, grays = self.contours(params, category, index, seed, s)
         if image is None:
             image = np.empty((s.size, s.size), dtype=np.uint8)
         image[:] = 255
@@ -140,7 +180,6 @@ class RCDB(ImageGenerator):
         return image
 
     def render_many(self, params, category, indices, seed, settings):
-        noise = self.noise(params, category, seed, settings)
         image = np.empty((settings.size, settings.size), dtype=np.uint8)
         for i in indices:
-            yield i, self.render(params, category, i, seed, settings, noise=noise, image=image)
+            yield i, self.render(params, category, i, seed, settings, image=image)

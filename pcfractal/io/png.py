@@ -1,4 +1,4 @@
-"""A minimal grayscale PNG encoder tuned for generated images.
+"""A minimal PNG encoder (8-bit grayscale or RGB) tuned for generated images.
 
 Why not Pillow: for 8-bit grayscale Pillow runs adaptive row filtering before deflate, which
 costs more than the rest of an ExFractalDB image. Our images are sparse dots or thin lines on
@@ -30,22 +30,38 @@ def check_level(level: int) -> int:
     return int(level)
 
 
-def encode_gray(image: np.ndarray, level: int = DEFAULT_LEVEL, strategy: str = DEFAULT_STRATEGY) -> bytes:
-    """PNG bytes of a 2D uint8 image (8-bit grayscale, no interlace, filter 0 on every row).
+def encode(image: np.ndarray, level: int = DEFAULT_LEVEL, strategy: str = DEFAULT_STRATEGY) -> bytes:
+    """PNG bytes of a uint8 image: (h, w) -> 8-bit grayscale, (h, w, 3) -> 8-bit RGB (no
+    interlace, filter 0 on every row). A generator's ``render`` returns either.
 
     Args:
-        image: (h, w) uint8, h, w > 0.
+        image: (h, w) or (h, w, 3) uint8, h, w > 0.
         level: zlib level 0..9. Defaults to 1.
         strategy: "rle" (default), "default" or "filtered" (zlib strategies).
     """
     image = np.asarray(image)
-    if image.ndim != 2 or image.dtype != np.uint8 or 0 in image.shape:
-        raise ValueError(f"expected a non-empty 2D uint8 image, got {image.dtype} {image.shape}")
-    h, w = image.shape
-    raw = np.empty((h, w + 1), dtype=np.uint8)
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or 0 in image.shape:
+        raise ValueError(f"expected a non-empty (h, w) or (h, w, 3) uint8 image, got {image.dtype} {image.shape}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"PNG strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    h, w = image.shape[:2]
+    channels = 1 if image.ndim == 2 else 3
+    raw = np.empty((h, w * channels + 1), dtype=np.uint8)
     raw[:, 0] = 0  # filter type "none"
-    raw[:, 1:] = image
+    raw[:, 1:] = image.reshape(h, w * channels)
     comp = zlib.compressobj(check_level(level), zlib.DEFLATED, 15, 9, STRATEGIES[strategy])
     data = comp.compress(raw.data) + comp.flush()
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0 if channels == 1 else 2, 0, 0, 0)
     return PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def encode_gray(image: np.ndarray, level: int = DEFAULT_LEVEL, strategy: str = DEFAULT_STRATEGY) -> bytes:
+    """PNG bytes of a (h, w) uint8 image as 8-bit grayscale (filter 0 on every row). Kept
+    for existing callers: an (h, w, 3) image is written as RGB, exactly as ``encode``.
+
+    Args:
+        image: (h, w) uint8 (or (h, w, 3)), h, w > 0.
+        level: zlib level 0..9. Defaults to 1.
+        strategy: "rle" (default), "default" or "filtered" (zlib strategies).
+    """
+    return encode(image, level, strategy)

@@ -7,11 +7,23 @@ row is ``i mod rows`` (row 0, the identity, for instance 0), so the table is cov
 evenly. A diverging main system is replaced deterministically by re-drawing the weight row
 from the same stream; a diverging noise system by re-drawing the noise category. Both are
 counted in ``attempts``.
+
+Authors' choices, each a setting recorded with the instances (``dataclasses.asdict`` of
+the settings goes into instances.json and the scene build info):
+- ``probabilities``: ``keep`` (default, the authors': a fluctuated system keeps its
+  category's map probabilities |det A_j| / sum, computed from the unfluctuated maps, so
+  our data matches the published datasets) or ``recompute`` (from the fluctuated maps).
+- ``noise_placement``: ``centred`` (default: each part is centred on its own before the
+  mix is re-centred, so the noise overlaps the main cloud, which is what the paper
+  describes; the authors' offset is a bug of their centroid) or ``authors`` (their
+  fractal_noise_mix.py: each part's centroid is divided by the TOTAL point count, so the
+  main part keeps n_noise / n of its offset and the noise n_main / n of its own, then the
+  mix is re-centred: the noise sits off the main cloud as in the published PC-FractalDB).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -23,15 +35,26 @@ from ..core.normalize import normalize_inplace
 MAX_ATTEMPTS = 64
 
 
+PROBABILITIES = ("keep", "recompute")
+NOISE_PLACEMENTS = ("centred", "authors")
+
+
+def _f(help: str, choices=None):
+    return {"help": help, "choices": choices}
+
+
 @dataclass(frozen=True)
 class InstanceSettings:
-    """Defaults: 4,000 points, 80% main (the talk), 145-row weight table, no burn-in."""
+    """Defaults: 4,000 points, 80% main (the talk), 145-row weight table, no burn-in, the
+    category's probabilities kept (the authors'), each part centred (the paper)."""
 
-    n_points: int = 4000
-    ratio: float = 0.8
-    weight_rows: int = 145
-    burn_in: int = 0
-    bound: float = DEFAULT_BOUND
+    n_points: int = field(default=4000, metadata={**_f("points per instance, main + noise (the talk: 4,000; the authors' code 10,000)"), "flag": "points"})
+    ratio: float = field(default=0.8, metadata=_f("share of main points (FractalNoiseMix)"))
+    weight_rows: int = field(default=145, metadata=_f("fluctuation table rows (1 = none)", ifs.WEIGHT_TABLE_ROWS))
+    burn_in: int = field(default=0, metadata=_f("chaos-game steps dropped first"))
+    bound: float = field(default=DEFAULT_BOUND, metadata=_f("divergence bound on |coordinate|"))
+    probabilities: str = field(default="keep", metadata=_f("keep: the category's map probabilities (the authors', matches the published data); recompute: from the fluctuated maps", PROBABILITIES))
+    noise_placement: str = field(default="centred", metadata=_f("centred: noise and main each centred (the paper); authors: their centroid bug, noise off the main cloud", NOISE_PLACEMENTS))
 
     @property
     def n_main(self) -> int:
@@ -46,6 +69,10 @@ class InstanceSettings:
             raise ValueError(f"ratio {self.ratio} of {self.n_points} points leaves no main or no noise point")
         if self.weight_rows not in ifs.WEIGHT_TABLE_ROWS:
             raise ValueError(f"weight table must have one of {ifs.WEIGHT_TABLE_ROWS} rows, got {self.weight_rows}")
+        if self.probabilities not in PROBABILITIES:
+            raise ValueError(f"probabilities must be one of {', '.join(PROBABILITIES)}, got {self.probabilities!r}")
+        if self.noise_placement not in NOISE_PLACEMENTS:
+            raise ValueError(f"noise_placement must be one of {', '.join(NOISE_PLACEMENTS)}, got {self.noise_placement!r}")
         return self
 
     def table(self) -> np.ndarray:
@@ -84,10 +111,22 @@ def _mix(main, noise, out):
             out[n_main + i, r] = noise[i, r] - mean[r]
 
 
-def _normalized_cloud(params, n, rng, s: InstanceSettings):
-    pts = chaos_game(params, n, rng, burn_in=s.burn_in, bound=s.bound)
-    if pts is None or not normalize_inplace(pts):
+def _normalized_cloud(params, n, rng, s: InstanceSettings, probabilities=None, subtract=None):
+    """Chaos game, global min-max to [-1, 1], then centred; None when it diverges or is
+    degenerate. ``subtract`` f (the authors' placement): only f x the centroid is
+    subtracted (their centroid divides the sum by the total count: f = n / n_total)."""
+    pts = chaos_game(params, n, rng, probabilities=probabilities, burn_in=s.burn_in, bound=s.bound)
+    if pts is None:
         return None
+    if subtract is None:
+        return pts if normalize_inplace(pts) else None
+    lo, hi = float(pts.min()), float(pts.max())
+    if not (hi - lo > 0.0 and np.isfinite(hi - lo)):
+        return None
+    pts -= lo
+    pts *= 2.0 / (hi - lo)
+    pts -= 1.0
+    pts -= subtract * pts.mean(axis=0)
     return pts
 
 
@@ -116,8 +155,10 @@ def make_instance(systems: list[np.ndarray], category: int, index: int, seed: in
 
     noise_cat = draw_noise_category()
     row = index % len(table)
+    authors = s.noise_placement == "authors"
+    p_main = ifs.probabilities(systems[category]) if s.probabilities == "keep" else None
     while True:
-        main = _normalized_cloud(ifs.fluctuate(systems[category], table[row]), s.n_main, rng, s)
+        main = _normalized_cloud(ifs.fluctuate(systems[category], table[row]), s.n_main, rng, s, p_main, s.n_main / s.n_points if authors else None)
         if main is not None:
             break
         attempts += 1
@@ -125,7 +166,7 @@ def make_instance(systems: list[np.ndarray], category: int, index: int, seed: in
             raise RuntimeError(f"category {category}, instance {index}: {MAX_ATTEMPTS} fluctuated systems diverged")
         row = int(rng.integers(len(table)))
     while True:
-        noise = _normalized_cloud(systems[noise_cat], s.n_points - s.n_main, rng, s)
+        noise = _normalized_cloud(systems[noise_cat], s.n_points - s.n_main, rng, s, None, (s.n_points - s.n_main) / s.n_points if authors else None)
         if noise is not None:
             break
         attempts += 1

@@ -32,3 +32,35 @@ def test_pcfractal_dataset_matches_make_instance(tiny_systems):
     pts, label = ds[4]
     assert pts.shape == (500, 3) and pts.dtype == torch.float32 and label == 1
     np.testing.assert_array_equal(pts.numpy(), make_instance(tiny_systems, 1, 1, 4, s).points)
+
+
+def test_multiview_dataset_on_the_fly_and_from_a_folder(tmp_path):
+    from pcfractal.images import ClassSet
+    from pcfractal.torch_datasets import MultiViewDataset
+
+    gen = get_generator("mvfractaldb")
+    s = gen.settings(size=32, n_points=2000)
+    system = np.array([[0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, -0.5, 0.5, 0]])
+    classes = ClassSet("mvfractaldb", [system, system * 0.9], 0)
+    ds = MultiViewDataset(classes, models_per_category=2, seed=1, settings=s)
+    assert len(ds) == 4
+    views, label = ds[3]
+    assert views.shape == (12, 1, 32, 32) and views.dtype == torch.uint8 and label == 1
+    for v in range(12):  # model 1 of category 1 = images 12..23
+        np.testing.assert_array_equal(views[v, 0].numpy(), gen.render(system * 0.9, 1, 12 + v, 1, s))
+    # the same views written with the generator's file names, read back grouped
+    from PIL import Image
+
+    for c in range(2):
+        (tmp_path / f"{c:05d}").mkdir()
+        for i, img in gen.render_many(classes.params[c], c, range(24), 1, s):
+            Image.fromarray(img).save(tmp_path / f"{c:05d}" / gen.image_name(c, i))
+    folder = MultiViewDataset.from_folder(tmp_path)
+    assert len(folder) == 4
+    fv, fl = folder[3]
+    assert fl == 1 and torch.equal(fv, views)
+    (tmp_path / "00001" / gen.image_name(1, 23)).unlink()
+    import pytest
+
+    with pytest.raises(ValueError, match="model 1 has views"):
+        MultiViewDataset.from_folder(tmp_path)
