@@ -37,6 +37,11 @@ from .layout import max_footprint, sample_layout
 LABEL_MODES = ("category", "object")
 
 
+MAX_ROOM = 10_000.0  # metres: anything larger is a typo (float32 points lose centimetres)
+MAX_OBJECTS = 10_000
+MAX_BACKGROUND = 100_000_000
+
+
 @dataclass(frozen=True)
 class SceneSettings:
     """Everything that defines a scene besides the categories and the seed.
@@ -61,23 +66,32 @@ class SceneSettings:
         wall_height: height of the walls. Default 3.0.
     """
 
-    base_objects: int = 15
-    extra_objects_mean: float = 5.0
-    size_range: tuple[float, float] = (0.75, 1.25)
-    aspect_range: tuple[float, float] = (0.9, 1.1)
-    room_size: float = 15.0
-    yaw_range: tuple[float, float] = (-math.pi, math.pi)
-    margin: float = 0.25
-    max_tries: int = 100
-    instances_per_category: int = 1000
-    label_mode: str = "category"
-    floor_points: int = 0
-    wall_points: int = 0
-    wall_height: float = 3.0
+    base_objects: int = field(default=15, metadata={"help": "objects per scene = this + Poisson(--extra-objects)"})
+    extra_objects_mean: float = field(default=5.0, metadata={"help": "Poisson mean of the extra objects", "flag": "extra-objects"})
+    size_range: tuple[float, float] = field(default=(0.75, 1.25), metadata={"help": "box size s ~ U[LO, HI] in metres"})
+    aspect_range: tuple[float, float] = field(default=(0.9, 1.1), metadata={"help": "box = s x (1, U[LO, HI], U[LO, HI])"})
+    room_size: float = field(default=15.0, metadata={"help": "room side in metres; centres in [-size/2, size/2]"})
+    yaw_range: tuple[float, float] = field(default=(-math.pi, math.pi), metadata={"help": "yaw ~ U[LO, HI] radians (--axis-aligned: 0)", "cli": False})
+    margin: float = field(default=0.25, metadata={"help": "overlap rule margin in metres"})
+    max_tries: int = field(default=100, metadata={"help": "placement tries per object before the scene stops growing"})
+    instances_per_category: int = field(default=1000, metadata={"help": "objects draw (category, instance) from categories x this", "cli": False})
+    label_mode: str = field(default="category", metadata={"help": "box labels: the fractal category or one class 'object'", "choices": LABEL_MODES})
+    floor_points: int = field(default=0, metadata={"help": "points on the floor (background)"})
+    wall_points: int = field(default=0, metadata={"help": "points on the four walls (background)"})
+    wall_height: float = field(default=3.0, metadata={"help": "wall height in metres"})
 
     def validate(self) -> "SceneSettings":
         """Return self, or raise ValueError naming the bad setting and what to do."""
-        if self.base_objects < 0 or self.extra_objects_mean < 0 or not math.isfinite(self.extra_objects_mean):
+        numbers = (self.extra_objects_mean, *self.size_range, *self.aspect_range, self.room_size, *self.yaw_range, self.margin, self.wall_height)
+        if not all(math.isfinite(float(v)) for v in numbers):
+            raise ValueError("scene settings must be finite numbers (got inf or nan)")
+        if self.room_size > MAX_ROOM or max(self.size_range) > MAX_ROOM or self.margin > MAX_ROOM or self.wall_height > MAX_ROOM:
+            raise ValueError(f"room_size, sizes, margin and wall_height must be at most {MAX_ROOM:g} m")
+        if self.base_objects > MAX_OBJECTS or self.extra_objects_mean > MAX_OBJECTS:
+            raise ValueError(f"base_objects and extra_objects_mean must be at most {MAX_OBJECTS:,} (objects per scene)")
+        if self.floor_points > MAX_BACKGROUND or self.wall_points > MAX_BACKGROUND:
+            raise ValueError(f"floor_points and wall_points must be at most {MAX_BACKGROUND:,}")
+        if self.base_objects < 0 or self.extra_objects_mean < 0:
             raise ValueError("object counts: base_objects and extra_objects_mean must be >= 0")
         if self.base_objects == 0 and self.extra_objects_mean == 0:
             raise ValueError("object counts: base_objects = 0 and extra_objects_mean = 0 give empty scenes")

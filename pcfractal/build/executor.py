@@ -12,28 +12,28 @@ of workers: every unit derives its randomness from its own key (``pcfractal.core
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
+import signal
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
 
+from .plan import check_workers, default_workers  # noqa: F401  (default_workers: public here too)
 
-def default_workers() -> int:
-    """Cores this process may use."""
+
+def _die_with_parent() -> None:
+    """Worker initializer: the kernel kills this worker when the main process dies, even by
+    kill -9 (Linux prctl PR_SET_PDEATHSIG), so no orphan keeps writing into the folder."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def check_workers(workers: int | None) -> int:
-    """Resolve ``None``/0 to all cores; reject negatives."""
-    if workers is None or workers == 0:
-        return default_workers()
-    if workers < 0:
-        raise ValueError(f"workers must be >= 0 (0 = all cores), got {workers}")
-    return int(workers)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
 
 
 class LocalExecutor:
@@ -50,6 +50,9 @@ class LocalExecutor:
     def __exit__(self, *exc):
         self.close()
 
+    def check(self) -> None:
+        """Nothing to check for local processes (Ray checks its install here)."""
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -58,7 +61,7 @@ class LocalExecutor:
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method), initializer=_die_with_parent)
         return self._pool
 
     def imap(self, fn: Callable, args: Iterable[tuple]) -> Iterator:
@@ -119,6 +122,13 @@ class RayExecutor:
 
     def __exit__(self, *exc):
         self.close()
+
+    def check(self) -> None:
+        """Fail before any output exists when Ray is not installed."""
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise RuntimeError("--ray needs Ray: pip install 'pcfractal[ray]'") from None
 
     def close(self) -> None:
         self._remote_cache.clear()

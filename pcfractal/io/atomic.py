@@ -3,6 +3,7 @@ then ``os.replace`` into place, so no final-named file is ever partial."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 import os
@@ -42,6 +43,44 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with open_atomic(path) as f:
         f.write(data)
     return Path(path)
+
+
+def write_bytes_nosync(path: str | os.PathLike, data: bytes) -> Path:
+    """``write_bytes`` without the fsync: still never a partial final-named file, but
+    durable only after ``sync_filesystem`` (one call for thousands of small files)."""
+    path = Path(path)
+    tmp = _partial_name(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _libc_syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _libc_syncfs()
+
+
+def sync_filesystem(folder: str | os.PathLike) -> None:
+    """Flush the file system holding ``folder`` in one call (syncfs: ~15 ms per 1,000
+    small files, against ~4 ms per file for one fsync each); ``os.sync`` elsewhere."""
+    if _SYNCFS is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -51,7 +51,7 @@ MANIFEST_FILE = "manifest.json"
 SUMS_FILE = "SHA256SUMS"
 SIDECAR_SUFFIX = ".json"  # shard-000000.tar -> shard-000000.json: the shard's done-marker
 FOLDER_DONE = ".complete"  # a sub-folder unit's done-marker (repair removes it to redo the folder)
-BUILD_MARKER = ".pcfractal-build.json"  # written first by every build (cli._common.OutputDir)
+STATE_DIR = ".pcfractal"  # a build's own state (marker, lock, journal): not part of its output
 FORMAT = "pcfractal.manifest"
 FORMAT_VERSION = 1
 CHUNK = 1 << 20  # hashing reads 1 MiB at a time: memory does not grow with file size
@@ -95,6 +95,8 @@ def walk(folder: str | os.PathLike) -> Iterator[tuple[str, list[str]]]:
     sorted order, one folder at a time (memory: one folder's names)."""
     folder = Path(folder)
     for root, dirs, files in os.walk(folder):
+        if root == str(folder) and STATE_DIR in dirs:
+            dirs.remove(STATE_DIR)
         dirs.sort()
         rel = Path(root).relative_to(folder).as_posix()
         yield ("" if rel == "." else rel), sorted(files)
@@ -373,12 +375,3 @@ def verify(folder: str | os.PathLike) -> list[Problem]:
             why = "a leftover partial file from an interrupted run" if x.endswith(atomic.PARTIAL_SUFFIX) else "not in the manifest"
             problems.append(Problem(x, f"unexpected file ({why})"))
     return problems
-
-
-def find_builds(folder: str | os.PathLike) -> list[Path]:
-    """The build folders to verify under ``folder``: itself when it has a manifest or a build
-    marker, else its immediate sub-folders that do (the stages of ``build``)."""
-    folder = Path(folder)
-    if (folder / MANIFEST_FILE).exists() or (folder / BUILD_MARKER).exists():
-        return [folder]
-    return sorted(p for p in folder.iterdir() if p.is_dir() and ((p / MANIFEST_FILE).exists() or (p / BUILD_MARKER).exists()))

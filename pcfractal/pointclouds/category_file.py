@@ -109,7 +109,7 @@ class CategorySet:
         if path.is_dir():
             path = path / CATEGORY_FILE
         if not path.is_file():
-            raise CategoryFileError(f"{path}: no category file there (build one with 'build_pcfractal.py categories')")
+            raise CategoryFileError(f"{path}: no category file there (build one with 'pcfractal categories')")
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -120,8 +120,8 @@ class CategorySet:
 def _check_system(sys: np.ndarray, where: str) -> None:
     if sys.ndim != 2 or sys.shape[1] != 12:
         raise CategoryFileError(f"{where}: maps must be N rows of 12 numbers (a..l), got shape {sys.shape}")
-    if not 1 <= sys.shape[0]:
-        raise CategoryFileError(f"{where}: a system needs at least one map")
+    if sys.shape[0] < 2:
+        raise CategoryFileError(f"{where}: a system needs at least 2 maps (an IFS of one map is a single point), got {sys.shape[0]}")
     if not np.all(np.isfinite(sys)):
         raise CategoryFileError(f"{where}: maps hold non-finite numbers")
     try:
@@ -130,16 +130,17 @@ def _check_system(sys: np.ndarray, where: str) -> None:
         raise CategoryFileError(f"{where}: {e}") from None
 
 
+def csv_text(system: np.ndarray) -> str:
+    """One category in the authors' CSV format: N rows of a..l and p, no header."""
+    p = ifs.probabilities(system)
+    return "\n".join(",".join(repr(float(v)) for v in (*row, pi)) for row, pi in zip(system, p)) + "\n"
+
+
 def export_csv(cats: CategorySet, folder: str | Path) -> list[Path]:
     """Write one authors'-format CSV per category into ``folder`` (created if missing)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, sys in enumerate(cats.systems):
-        p = ifs.probabilities(sys)
-        lines = [",".join(repr(float(v)) for v in (*row, pi)) for row, pi in zip(sys, p)]
-        paths.append(atomic.write_text(folder / f"{i:06d}.csv", "\n".join(lines) + "\n"))
-    return paths
+    return [atomic.write_text(folder / f"{i:06d}.csv", csv_text(sys)) for i, sys in enumerate(cats.systems)]
 
 
 def read_csv_system(path: Path, p_tol: float = 1e-4) -> np.ndarray:

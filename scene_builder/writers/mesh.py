@@ -22,6 +22,7 @@ import numpy as np
 from pcfractal.io import atomic
 
 from ..layout import BOX_EDGES, box_corners
+from ._base import SceneWriter, register
 
 BACKGROUND_RGB = (150, 150, 150)
 VIEWER_EXTRA = "pip install 'pcfractal[viewer]'"
@@ -118,22 +119,52 @@ def to_ply_mesh(points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray
     return trimesh.Trimesh(vertices=verts, faces=tf + len(points), vertex_colors=colors, process=False, validate=False)
 
 
+def mesh_bytes(kind: str, points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray) -> bytes:
+    """A scene with its boxes as ``kind`` ("glb" or "ply") file bytes."""
+    if kind not in ("glb", "ply"):
+        raise ValueError(f"export to .glb or .ply, not {kind or 'no suffix'}")
+    require("trimesh", f"{kind.upper()} scene export")
+    if kind == "glb":
+        require("scipy", "GLB scene export (trimesh's GLB writer)")
+        return to_trimesh_scene(points, instance_mask, boxes).export(file_type="glb")
+    return to_ply_mesh(points, instance_mask, boxes).export(file_type="ply", encoding="binary")
+
+
 def export(path: str | os.PathLike, points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray) -> Path:
     """Write a scene with its boxes to ``path`` (.glb or .ply, by the suffix), atomically."""
     path = Path(path)
-    kind = path.suffix.lower().lstrip(".")
-    if kind in ("glb", "ply"):
-        require("trimesh", f"{kind.upper()} scene export")
-    if kind == "glb":
-        require("scipy", "GLB scene export (trimesh's GLB writer)")
-        data = to_trimesh_scene(points, instance_mask, boxes).export(file_type="glb")
-    elif kind == "ply":
-        data = to_ply_mesh(points, instance_mask, boxes).export(file_type="ply", encoding="binary")
-    else:
-        raise ValueError(f"{path}: export to .glb or .ply, not {path.suffix or 'no suffix'}")
+    try:
+        data = mesh_bytes(path.suffix.lower().lstrip("."), points, instance_mask, boxes)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
     return atomic.write_bytes(path, data)
 
 
 def export_scene(path: str | os.PathLike, scene) -> Path:
     """``export`` for a ``scene_builder.Scene``."""
     return export(path, scene.points, scene.instance_mask, scene.boxes)
+
+
+class _MeshWriter(SceneWriter):
+    """Each scene as one file with its boxes, ``{index:06d}.{name}`` (to look at, not to train)."""
+
+    options = ()
+
+    def owns(self, rel: str, count: int) -> bool:
+        stem, dot, ext = rel.partition(".")
+        return ext == self.name and len(stem) == 6 and stem.isdigit() and int(stem) < count
+
+    def write_scene(self, w, scene) -> int:
+        data = mesh_bytes(self.name, scene.points, scene.instance_mask, scene.boxes)
+        w.write(f"{scene.index:06d}.{self.name}", data)
+        return len(data)
+
+
+@register
+class GlbWriter(_MeshWriter):
+    name = "glb"
+
+
+@register
+class PlyWriter(_MeshWriter):
+    name = "ply"

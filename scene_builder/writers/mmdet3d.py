@@ -36,9 +36,8 @@ With ``masks=False`` no mask files are written and the entries carry no mask pat
 (enough for VoteNet with_rot=True, whose vote targets come from the boxes); a dataset can
 rebuild the masks from ``pcfractal`` (objects are contiguous, ``num_pts_per_instance`` each).
 
-Every file is written atomically (temp name, then rename) and the info files last, so a
-killed build resumes: finished scenes are kept (their entries are recomputed from the
-cheap layout), missing ones are made.
+``Mmdet3dWriter`` is this format's ``SceneWriter``: the ``scenes`` build stage calls it per
+scene and once at the end, and owns resume, hashing and the manifest.
 """
 
 from __future__ import annotations
@@ -49,16 +48,14 @@ import pickle
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from pcfractal import __version__
-from pcfractal.io import atomic
-from pcfractal.build.executor import LocalExecutor
 from pcfractal.pointclouds.instances import InstanceSettings
 
-from ..compose import Scene, SceneSettings, check_systems, class_names, make_scene, plan_scene
+from ..compose import Scene, SceneSettings, class_names, plan_scene
+from ._base import SceneWriter, register
 
 INFO_VERSION = "1.1"
 DATASET_NAME = "pcfractal_scenes"
@@ -125,53 +122,6 @@ def info_entry(index: int, boxes: np.ndarray, labels: np.ndarray, categories, in
     return entry
 
 
-def scene_entry(scene: Scene, masks: bool = True) -> dict:
-    n_bg = len(scene.points) - scene.num_objects * scene.n_points
-    return info_entry(scene.index, scene.boxes, scene.labels, scene.categories, scene.instances, scene.n_points, n_bg, scene.wanted, masks)
-
-
-def write_scene(root: str | os.PathLike, scene: Scene, masks: bool = True) -> dict:
-    """Write one scene's .bin files under ``root`` (folders must exist); return its entry."""
-    root = Path(root)
-    name = scene_name(scene.index) + ".bin"
-    if masks:  # masks first: the points file marks the scene done
-        atomic.write_bytes(root / INSTANCE_DIR / name, np.ascontiguousarray(scene.instance_mask, dtype="<i8").tobytes())
-        atomic.write_bytes(root / SEMANTIC_DIR / name, np.ascontiguousarray(scene.semantic_mask, dtype="<i8").tobytes())
-    atomic.write_bytes(root / POINTS_DIR / name, np.ascontiguousarray(scene.points, dtype="<f4").tobytes())
-    return scene_entry(scene, masks)
-
-
-def _scene_done(root: Path, index: int, masks: bool) -> bool:
-    name = scene_name(index) + ".bin"
-    files = [POINTS_DIR] + ([INSTANCE_DIR, SEMANTIC_DIR] if masks else [])
-    return all((root / d / name).is_file() for d in files)
-
-
-def _pack(systems) -> tuple[np.ndarray, np.ndarray]:
-    sizes = np.array([len(s) for s in systems], dtype=np.int64)
-    return np.concatenate([np.asarray(s, dtype=np.float64) for s in systems]), np.cumsum(sizes)[:-1]
-
-
-def _write_chunk(packed, offsets, start, stop, seed, settings, instance_settings, root, masks) -> tuple[list[dict], int, int]:
-    """Make and write scenes start..stop-1 (runs in a worker). Returns (entries, bytes, made)."""
-    systems = np.split(packed, offsets)
-    n_cat = len(systems)
-    root = Path(root)
-    entries, nbytes, made = [], 0, 0
-    n_bg = settings.floor_points + settings.wall_points
-    for i in range(start, stop):
-        if _scene_done(root, i, masks):  # resumed: recompute the entry from the layout only
-            plan = plan_scene(n_cat, i, seed, settings)
-            labels = np.zeros(len(plan.boxes), np.int64) if settings.label_mode == "object" else plan.categories
-            entries.append(info_entry(i, plan.boxes, labels, plan.categories, plan.instances, instance_settings.n_points, n_bg, plan.wanted, masks))
-            continue
-        scene = make_scene(systems, i, seed, settings, instance_settings, classes=())
-        entries.append(write_scene(root, scene, masks))
-        nbytes += scene.points.nbytes + (scene.instance_mask.nbytes + scene.semantic_mask.nbytes if masks else 0)
-        made += 1
-    return entries, nbytes, made
-
-
 def canonical(obj):
     """A fresh copy of a plain-Python tree with every string interned.
 
@@ -201,6 +151,63 @@ def info_paths(root: str | os.PathLike, prefix: str = "pcfractal") -> tuple[Path
     return root / f"{prefix}_infos_train.pkl", root / f"{prefix}_infos_val.pkl"
 
 
+@register
+class Mmdet3dWriter(SceneWriter):
+    """Scenes as mmdetection3d 1.x reads ScanNet (see the module docstring)."""
+
+    name = "mmdet3d"
+    options = ("prefix", "masks", "val_fraction")
+
+    def __init__(self, prefix: str = "pcfractal", masks: bool = True, val_fraction: float = 0.1):
+        self.prefix, self.masks, self.val_fraction = prefix, bool(masks), float(val_fraction)
+
+    def owns(self, rel: str, count: int) -> bool:
+        d, _, name = rel.rpartition("/")
+        if d in ((POINTS_DIR, INSTANCE_DIR, SEMANTIC_DIR) if self.masks else (POINTS_DIR,)):
+            return name.endswith(".bin") and name[:-4].isdigit() and len(name) == 10 and int(name[:-4]) < count
+        return rel in (f"{self.prefix}_infos_train.pkl", f"{self.prefix}_infos_val.pkl")
+
+    def write_scene(self, w, scene: Scene) -> int:
+        name = scene_name(scene.index) + ".bin"
+        if self.masks:
+            w.write(f"{INSTANCE_DIR}/{name}", np.ascontiguousarray(scene.instance_mask, dtype="<i8").tobytes())
+            w.write(f"{SEMANTIC_DIR}/{name}", np.ascontiguousarray(scene.semantic_mask, dtype="<i8").tobytes())
+        w.write(f"{POINTS_DIR}/{name}", np.ascontiguousarray(scene.points, dtype="<f4").tobytes())
+        return scene.points.nbytes + (scene.instance_mask.nbytes + scene.semantic_mask.nbytes if self.masks else 0)
+
+    def finish(self, w, count: int, seed: int, settings: SceneSettings, instance_settings: InstanceSettings, n_categories: int, provenance: dict) -> dict:
+        """The train/val info files; entries come from the scene layouts (cheap), equal to
+        what ``scene_entry`` gives for the written scenes."""
+        n_train, n_val = split_counts(count, self.val_fraction)
+        n_bg = settings.floor_points + settings.wall_points
+        entries = []
+        for i in range(count):
+            plan = plan_scene(n_categories, i, seed, settings)
+            labels = np.zeros(len(plan.boxes), np.int64) if settings.label_mode == "object" else plan.categories
+            entries.append(info_entry(i, plan.boxes, labels, plan.categories, plan.instances, instance_settings.n_points, n_bg, plan.wanted, self.masks))
+        prov = {
+            "pcfractal_version": __version__,
+            "seed": int(seed),
+            "count": int(count),
+            "n_train": n_train,
+            "n_val": n_val,
+            "val_fraction": self.val_fraction,
+            "masks": self.masks,
+            "scene_settings": settings.to_dict(),
+            "instance_settings": asdict(instance_settings),
+            "data_prefix": dict(DATA_PREFIX) if self.masks else {"pts": POINTS_DIR},
+            **(provenance or {}),
+        }
+        classes = class_names(n_categories, settings.label_mode)
+        for part, split in ((entries[:n_train], "train"), (entries[n_train:], "val")):
+            info = {"metainfo": metainfo(classes, {**prov, "split": split}), "data_list": part}
+            w.write(f"{self.prefix}_infos_{split}.pkl", dumps_info(info))
+        n_obj = sum(len(e["instances"]) for e in entries)
+        n_pts = sum(len(e["instances"]) * instance_settings.n_points + e["pcfractal"]["num_background_pts"] for e in entries)
+        return {"count": int(count), "n_train": n_train, "n_val": n_val, "objects": n_obj, "points": n_pts, "classes": len(classes),
+                "train_info": f"{self.prefix}_infos_train.pkl", "val_info": f"{self.prefix}_infos_val.pkl"}
+
+
 def write_dataset(
     root: str | os.PathLike,
     systems: list[np.ndarray],
@@ -213,92 +220,40 @@ def write_dataset(
     prefix: str = "pcfractal",
     masks: bool = True,
     workers: int | None = 1,
-    executor: LocalExecutor | None = None,
-    chunk: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    provenance: dict | None = None,
+    overwrite: bool = False,
+    quiet: bool = True,
 ) -> dict:
-    """Write scenes 0 .. count-1 and the train/val info files under ``root``.
+    """Write scenes 0 .. count-1 and the train/val info files under ``root``: the
+    ``scenes`` build stage for a library caller, with the same guarantees as the CLI
+    (lock, resume byte for byte, manifest, verify).
 
     Args:
-        root: output folder (created; existing finished scene files are kept: resume).
+        root: output folder (created; a previous run of the same call resumes).
         systems: the category systems (list of (N, 12) float64), at least 2.
-        count: number of scenes (>= 1).
-        seed: the build's seed; scene i is ``make_scene(systems, i, seed, ...)`` exactly.
+        count: number of scenes (>= 1). Scene i is ``make_scene(systems, i, seed, ...)``.
         settings, instance_settings: see ``SceneSettings`` and ``InstanceSettings``.
         val_fraction: share of scenes (the last ones) in the val split. Default 0.1.
         prefix: info file names ``{prefix}_infos_{train,val}.pkl``.
         masks: write the instance/semantic mask files (default True).
-        workers: worker processes when no ``executor`` is given (output does not depend on it).
-        chunk: scenes per work unit (default: balanced; does not change the output).
-        progress: called with the number of scenes finished by each unit.
-        provenance: extra JSON-able facts stored in metainfo["pcfractal"].
+        workers: worker processes (output does not depend on it).
 
     Returns:
-        A summary dict: count, n_train, n_val, objects, points, bytes written, made, paths.
+        The writer's summary: count, n_train, n_val, objects, points, classes, info names.
 
     Raises:
-        ValueError: bad settings, count < 1, fewer than 2 categories (nothing is written).
+        pcfractal.build.BuildError / ValueError: bad settings, fewer than 2 categories, a
+        folder holding something else (nothing is written).
     """
-    settings.validate()
-    instance_settings.validate()
-    n_cat = check_systems(systems, settings)
+    from pcfractal.build import RunOptions, run_stage
+    from pcfractal.build.progress import Log
+    from pcfractal.build.stages.scenes import ScenesSettings, ScenesStage
+
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"scene count must be a positive whole number, got {count!r}")
-    n_train, n_val = split_counts(int(count), val_fraction)
-    root = Path(root)
-    for d in (POINTS_DIR, INSTANCE_DIR, SEMANTIC_DIR) if masks else (POINTS_DIR,):
-        (root / d).mkdir(parents=True, exist_ok=True)
-    classes = class_names(n_cat, settings.label_mode)
-    packed, offsets = _pack(systems)
-    own = executor is None
-    ex = LocalExecutor(workers) if own else executor
-    if chunk is None:
-        chunk = max(1, min(64, math.ceil(count / (4 * ex.workers))))
-    units = ((packed, offsets, s, min(s + chunk, count), seed, settings, instance_settings, str(root), masks) for s in range(0, count, chunk))
-    entries: list[dict] = []
-    nbytes = made = 0
-    try:
-        for ents, b, m in ex.imap(_write_chunk, units):
-            entries.extend(ents)
-            nbytes += b
-            made += m
-            if progress is not None:
-                progress(len(ents))
-    finally:
-        if own:
-            ex.close()
-    prov = {
-        "pcfractal_version": __version__,
-        "seed": int(seed),
-        "count": int(count),
-        "n_train": n_train,
-        "n_val": n_val,
-        "val_fraction": float(val_fraction),
-        "masks": bool(masks),
-        "scene_settings": settings.to_dict(),
-        "instance_settings": asdict(instance_settings),
-        "data_prefix": dict(DATA_PREFIX) if masks else {"pts": POINTS_DIR},
-        **(provenance or {}),
-    }
-    train_path, val_path = info_paths(root, prefix)
-    for path, part, split in ((train_path, entries[:n_train], "train"), (val_path, entries[n_train:], "val")):
-        info = {"metainfo": metainfo(classes, {**prov, "split": split}), "data_list": part}
-        atomic.write_bytes(path, dumps_info(info))
-    n_obj = sum(len(e["instances"]) for e in entries)
-    n_pts = sum(len(e["instances"]) * instance_settings.n_points + e["pcfractal"]["num_background_pts"] for e in entries)
-    return {
-        "count": int(count),
-        "n_train": n_train,
-        "n_val": n_val,
-        "objects": n_obj,
-        "points": n_pts,
-        "classes": len(classes),
-        "made": made,
-        "bytes_written": nbytes,
-        "train_info": str(train_path),
-        "val_info": str(val_path),
-    }
+    s = ScenesSettings(count=int(count), seed=seed, val_fraction=val_fraction, prefix=prefix, masks=masks, scene=settings, instance=instance_settings)
+    stage = ScenesStage(s, systems=systems)
+    run_stage(stage, root, RunOptions(workers=workers or 0, overwrite=overwrite, log=Log(level=0 if quiet else 1)))
+    return stage.written
 
 
 def load_info(path: str | os.PathLike) -> dict:
