@@ -120,11 +120,11 @@ def default_class_name(category: int) -> str:
 
 
 def image_gallery(generator, classes, seed: int, settings, max_classes: int = 16, per_class: int = 4, tile: int = 96,
-                  class_name: Callable[[int], str] = default_class_name) -> np.ndarray:
+                  class_name: Callable[[int], str] = default_class_name, columns: int | None = None) -> np.ndarray:
     """(H, W, 3) uint8 gallery of an image dataset: for each of the first ``max_classes``
     classes, images 0..``per_class``-1 exactly as the build renders them (``generator.render``
     with the build's ``seed`` and ``settings``), shrunk to ``tile`` px, under a caption with
-    the class name and ``class_facts``."""
+    the class name and ``class_facts``; ``columns`` classes side by side (default: about square)."""
     if max_classes < 1 or per_class < 1:
         raise ValueError(f"a gallery needs at least one class and one image per class, got {max_classes} x {per_class}")
     cells = []
@@ -133,7 +133,7 @@ def image_gallery(generator, classes, seed: int, settings, max_classes: int = 16
         origin = classes.origin[c] if c < len(classes.origin) else {}
         facts = class_facts(classes.params[c], origin)
         cells.append(([f"class {class_name(c)}", ", ".join(facts)], tiles))
-    return labelled_grid(cells)
+    return labelled_grid(cells, columns)
 
 
 def image_gallery_png(generator, classes, seed: int, settings, **kwargs) -> bytes:

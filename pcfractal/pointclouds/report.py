@@ -73,12 +73,12 @@ def category_caption(index: int, system: np.ndarray, variances=None) -> list[str
 
 
 def gallery_image(systems: list[np.ndarray], seed: int = 0, max_tiles: int = 64, size: int = 128, variances=None,
-                  instances: int = 3, instance_settings: InstanceSettings | None = None) -> np.ndarray:
+                  instances: int = 3, instance_settings: InstanceSettings | None = None, columns: int | None = None) -> np.ndarray:
     """(H, W, 3) uint8 gallery of the first ``max_tiles`` categories: per category its cloud
     (20,000 points) then instances 0..``instances``-1 as the instances stage makes them
     (FractalNoiseMix with ``seed`` and ``instance_settings``: fluctuated maps, 20% noise),
     depth shaded, under a caption (index, maps, ``variances[c]`` when given: the measured
-    per-axis variances of the search)."""
+    per-axis variances of the search); ``columns`` categories side by side (default: about square)."""
     n = min(max_tiles, len(systems))
     if n < 1:
         raise ValueError("a gallery needs at least one category")
@@ -90,7 +90,7 @@ def gallery_image(systems: list[np.ndarray], seed: int = 0, max_tiles: int = 64,
         tiles = [category_tile(systems[c], size, seed=seed, index=c)]
         tiles += [depth_tile(make_instance(systems, c, i, seed, settings, table).points, size) for i in range(k)]
         cells.append((category_caption(c, systems[c], None if variances is None else variances[c]), tiles))
-    return labelled_grid(cells)
+    return labelled_grid(cells, columns)
 
 
 def gallery_png(systems: list[np.ndarray], seed: int = 0, max_tiles: int = 64, size: int = 128, variances=None,
