@@ -1,4 +1,4 @@
-"""``build_pcfractal.py scenes`` in-process: output, resume, and bad input (one error line,
+"""``pcfractal scenes`` in-process: output, resume, and bad input (one error line,
 exit 2, no output left behind); ``tools/view_scene.py --screenshot`` shows the scene."""
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def test_scenes_subcommand_writes_dataset(built, systems):
 
 def test_rerun_resumes_and_other_settings_are_refused(built, category_dir, capsys):
     before = {p: p.stat().st_mtime_ns for p in (built / "points").iterdir()}
-    code, out, _ = run(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "4", "--workers", "1", "--out", str(built), *SMALL], capsys)
-    assert code == 0 and "already there" in out
-    assert {p: p.stat().st_mtime_ns for p in (built / "points").iterdir()} == before
+    code, _, err = run(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "4", "--workers", "1", "--out", str(built), *SMALL], capsys)
+    assert code == 0 and ": resuming (" in err and "made it again" not in err
+    assert {p: p.stat().st_mtime_ns for p in (built / "points").iterdir()} == before  # checked, kept, not rewritten
     code, _, err = run(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "5", "--out", str(built), *SMALL], capsys)
     assert code == 2 and "--overwrite" in err
 
@@ -60,8 +60,8 @@ def bad_cases(tmp_path, category_dir):
     return {
         "zero scenes": (["--categories", str(category_dir), "--count", "0"], "at least 1 scene", tmp_path / "o1"),
         "room too small": (["--categories", str(category_dir), "--room-size", "1.2"], "too small for any object", tmp_path / "o2"),
-        "missing category file": (["--categories", str(tmp_path / "nowhere")], "no category file", tmp_path / "o3"),
-        "unwritable folder": (["--categories", str(category_dir)], "not writable", blocker / "sub" / "o4"),
+        "missing category file": (["--categories", str(tmp_path / "nowhere")], "no categories.json there", tmp_path / "o3"),
+        "unwritable folder": (["--categories", str(category_dir)], "cannot write to --out", blocker / "sub" / "o4"),
     }
 
 
