@@ -250,7 +250,10 @@ def write_dataset(
 
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"scene count must be a positive whole number, got {count!r}")
-    s = ScenesSettings(count=int(count), seed=seed, val_fraction=val_fraction, prefix=prefix, masks=masks, scene=settings, instance=instance_settings)
+    # per_category: the caller's settings.instances_per_category (else the stage would put
+    # the preset's in its place and scene i would not be make_scene(systems, i, seed, settings)).
+    s = ScenesSettings(count=int(count), seed=seed, val_fraction=val_fraction, prefix=prefix, masks=masks,
+                       per_category=settings.instances_per_category, scene=settings, instance=instance_settings)
     stage = ScenesStage(s, systems=systems)
     run_stage(stage, root, RunOptions(workers=workers or 0, overwrite=overwrite, log=Log(level=0 if quiet else 1)))
     return stage.written

@@ -20,7 +20,9 @@ SETTINGS = SceneSettings(base_objects=3, extra_objects_mean=2.0, instances_per_c
 
 
 def digests(root):
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    """sha256 of every output file (the build's state folder .pcfractal/ excluded)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".pcfractal" not in p.relative_to(root).parts}
 
 
 @pytest.fixture(scope="module")
@@ -71,29 +73,39 @@ def test_on_the_fly_equals_written(written, systems):
         np.testing.assert_array_equal(arr["labels"], sc.labels)
 
 
-def test_same_bytes_on_1_and_2_workers(written, tmp_path, systems):
-    root, _ = written
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Work units of 2 scenes (the stage's CHUNK is 16): 7 scenes -> 4 units."""
+    from pcfractal.build.stages import scenes
+
+    monkeypatch.setattr(scenes, "CHUNK", 2)
+
+
+def test_same_bytes_on_1_and_2_workers(written, tmp_path, systems, small_chunks):
+    root, _ = written  # one unit of 7 scenes, 1 worker
     two = tmp_path / "w2"
-    write_dataset(two, systems, 7, seed=3, settings=SETTINGS, val_fraction=0.3, workers=2, chunk=2)
+    write_dataset(two, systems, 7, seed=3, settings=SETTINGS, val_fraction=0.3, workers=2)
+    assert (two / "manifest.json").is_file() and len(digests(two)) == len(digests(root)) > 20
     assert digests(two) == digests(root)
 
 
-def test_resume_rebuilds_missing_scene(written, tmp_path, systems):
+def test_resume_rebuilds_missing_scene(written, tmp_path, systems, small_chunks):
     root, _ = written
     again = tmp_path / "again"
     write_dataset(again, systems, 7, seed=3, settings=SETTINGS, val_fraction=0.3)
+    others = {p: p.stat().st_mtime_ns for p in again.glob("*/*.bin") if p.name not in ("000004.bin", "000005.bin")}
     (again / "points" / "000004.bin").unlink()
     (again / "pcfractal_infos_train.pkl").unlink()
     (again / "semantic_mask" / "000004.bin.1234abcd.partial").write_bytes(b"junk")  # a killed run's leftover
-    res = write_dataset(again, systems, 7, seed=3, settings=SETTINGS, val_fraction=0.3)
-    assert res["made"] == 1
-    (again / "semantic_mask" / "000004.bin.1234abcd.partial").unlink()
+    write_dataset(again, systems, 7, seed=3, settings=SETTINGS, val_fraction=0.3)
+    assert not (again / "semantic_mask" / "000004.bin.1234abcd.partial").exists()  # our leftover: removed
+    assert {p: p.stat().st_mtime_ns for p in others} == others  # only the unit of scenes 4-5 was made again
     assert digests(again) == digests(root)
 
 
 def test_without_masks(tmp_path, systems):
     write_dataset(tmp_path, systems, 2, seed=0, settings=SETTINGS, masks=False, prefix="demo")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo_infos_train.pkl", "demo_infos_val.pkl", "points"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".pcfractal", "build_config.json", "demo_infos_train.pkl", "demo_infos_val.pkl", "manifest.json", "points", "scenes.json"]
     e = load_info(tmp_path / "demo_infos_train.pkl")["data_list"][0]
     assert "pts_instance_mask_path" not in e and e["pcfractal"]["num_pts_per_instance"] == 4000
 
