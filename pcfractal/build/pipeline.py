@@ -82,13 +82,15 @@ def run_build(b: BuildSettings, out: str | Path, opts: RunOptions | None = None)
     if "categories" not in [n for n, _ in stages] and not (out / "categories").is_dir():
         raise BuildError(f"--stages without categories needs {out / 'categories'} from an earlier build")
     with top.open(opts.overwrite) as folder:
-        config = {"pcfractal_config": 1, "pcfractal_version": __version__, "build": settings_to_dict(b)}
+        ran = [n for n, _ in stages]
+        done = ",".join(n for n in STAGES if n in ran or (folder.path / n / "manifest.json").is_file())
+        config = {"pcfractal_config": 1, "pcfractal_version": __version__, "build": {**settings_to_dict(b), "stages": done}}
         atomic.write_json(folder.path / CONFIG_FILE, config)
         for name, stage in stages:
             opts.log.info(f"== {name}")
             if name != "categories":
                 stage._cats = _loaded(stage, load_categories(out / "categories", at_least=2))
-            run_stage(stage, out / name, _stage_opts(opts), checked=True)
+            run_stage(stage, out / name, _stage_opts(opts, out / name), checked=True)
         folder.append_journal([{"unit": "build", "files": {}, "result": [n for n, _ in stages]}])
     summary(f"build: done -> {out}", [(n, out / n) for n, _ in stages])
     return 0
@@ -99,9 +101,10 @@ def _loaded(stage: Stage, loaded):
     return (cats, digest) if isinstance(stage, InstancesStage) else (cats.systems, digest)
 
 
-def _stage_opts(opts: RunOptions) -> RunOptions:
-    # A stage of an --overwrite build replaces only its own folder's previous build.
-    return RunOptions(opts.workers, opts.ray, opts.ray_address, opts.overwrite, False, opts.log)
+def _stage_opts(opts: RunOptions, folder: Path) -> RunOptions:
+    # A stage of an --overwrite build replaces only its own folder's previous build; its
+    # config names the categories as ../categories, so the whole build can move.
+    return RunOptions(opts.workers, opts.ray, opts.ray_address, opts.overwrite, False, opts.log, config_base=folder)
 
 
 def _owns_top(rel: str) -> bool:
@@ -119,8 +122,9 @@ def load_config(path: Path) -> dict:
     return cfg
 
 
-def replay(cfg: dict, out: Path, opts: RunOptions) -> int:
-    """Run a config again into ``out``: the same bytes as the build that wrote it."""
+def replay(cfg: dict, out: Path, opts: RunOptions, base: Path | None = None) -> int:
+    """Run a config again into ``out``: the same bytes as the build that wrote it (input
+    paths are relative to ``base``, the config file's folder)."""
     from .stages import STAGE_TYPES
 
     try:
@@ -128,7 +132,7 @@ def replay(cfg: dict, out: Path, opts: RunOptions) -> int:
             return run_build(settings_from_dict(BuildSettings, cfg["build"]), out, opts)
         for st in cfg["stages"]:
             settings_cls, stage_cls = STAGE_TYPES[st["stage"]]
-            run_stage(stage_cls(settings_from_dict(settings_cls, st["settings"])), out, opts)
+            run_stage(stage_cls(settings_from_dict(settings_cls, st["settings"], base)), out, opts)
     except (KeyError, TypeError, ValueError) as e:
         raise BuildError(f"--config: not a valid pcfractal config ({type(e).__name__}: {e})") from None
     return 0

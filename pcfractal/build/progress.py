@@ -1,15 +1,16 @@
 """Progress and messages of a build, on stderr, at the verbosity the user chose.
 
 On a terminal: a tqdm bar. Elsewhere (nohup, Slurm, CI logs): one line every
-``interval`` seconds with the count, the rate and the time left, so a long build is never
-silent. ``quiet`` prints errors only; ``verbose`` adds details (plans, notes, per-step times).
+``interval`` seconds (``PCFRACTAL_PROGRESS_SECONDS``, default 10) with the count, the rate
+and the time left, so a long build is never silent. ``quiet`` prints errors only; ``verbose`` adds details (plans, notes, per-step times).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
@@ -24,7 +25,7 @@ class Log:
     progress lines when stderr is not a terminal."""
 
     level: int = NORMAL
-    interval: float = 10.0
+    interval: float = field(default_factory=lambda: float(os.environ.get("PCFRACTAL_PROGRESS_SECONDS", "10")))
     stream: object = None
 
     @property

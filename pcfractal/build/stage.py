@@ -38,6 +38,7 @@ from .executor import make_executor
 from .output import BuildFolder, is_partial, walk_files
 from .plan import BuildError, Plan, check_free_space, check_workers, fit_workers, fmt_bytes, fmt_seconds, free_bytes
 from .progress import Log
+from .settings import settings_to_dict
 
 CONFIG_FILE = "build_config.json"  # replayable: pcfractal build --config OUT/build_config.json
 
@@ -151,7 +152,8 @@ class Stage:
     - ``finish(ctx, results)``: write the summary files through ``ctx.writer``; return the
       manifest counts;
     - ``summary(ctx, results)``: ``(title, rows)`` printed at the end.
-    ``prepare(ctx)`` (optional) runs serial work first, e.g. a category search.
+    ``prepare(ctx)`` (optional) runs serial work first, e.g. a category search. A stage
+    keeps its Settings dataclass in ``self.s`` (what ``config`` records for a replay).
     """
 
     kind = ""
@@ -191,9 +193,10 @@ class Stage:
     def summary(self, ctx: "RunContext", results: list) -> tuple[str, list[tuple[str, object]]]:
         return f"{self.kind}: done -> {ctx.folder.given}", []
 
-    def config(self) -> dict:
-        """The options that replay this stage (``pcfractal build --config``)."""
-        return {"stage": self.kind, "settings": self.settings_dict()}
+    def config(self, base: Path | None = None) -> dict:
+        """The options that replay this stage (``pcfractal build --config``): its Settings
+        (``self.s``), input paths relative to ``base`` (the folder of the config file)."""
+        return {"stage": self.kind, "settings": settings_to_dict(self.s, base)}
 
 
 @dataclass
@@ -206,6 +209,7 @@ class RunOptions:
     overwrite: bool = False
     dry_run: bool = False
     log: Log = field(default_factory=Log)
+    config_base: Path | None = None  # input paths in build_config.json: absolute, or relative to this
 
 
 @dataclass
@@ -336,7 +340,7 @@ def run_stage(stage: Stage, out: str | os.PathLike, opts: RunOptions | None = No
     executor.check()
     try:
         with folder.open(opts.overwrite) as f, executor:
-            return _run(stage, f, executor, log)
+            return _run(stage, f, executor, log, opts.config_base)
     except OSError as e:
         raise _os_error(e, out) from None
 
@@ -350,15 +354,15 @@ def _os_error(e: OSError, out: Path) -> BuildError:
     return BuildError(f"{out}: {e.strerror or e} ({e.filename or ''})")
 
 
-def _run(stage: Stage, folder: BuildFolder, executor, log: Log) -> dict:
+def _run(stage: Stage, folder: BuildFolder, executor, log: Log, config_base: Path | None) -> dict:
     root = folder.path
     journal = folder.journal()
     recorded = _recorded(journal)
-    sums_dirs = {r.rpartition("/")[0] for r in recorded}  # shared folders get a SHA256SUMS at sealing
 
     def ours(rel: str) -> bool:
+        # sub-folders get a SHA256SUMS at sealing (one the seal does not expect is refused then)
         d, _, name = rel.rpartition("/")
-        return rel in recorded or rel == CONFIG_FILE or stage.owns(rel) or (name == manifest_mod.SUMS_FILE and d in sums_dirs)
+        return rel in recorded or rel == CONFIG_FILE or stage.owns(rel) or (name == manifest_mod.SUMS_FILE and bool(d))
 
     removed = _refuse_foreign(root, folder.given, ours)
     if removed:
@@ -395,7 +399,7 @@ def _run(stage: Stage, folder: BuildFolder, executor, log: Log) -> dict:
         folder.append_journal(pending)
     ctx.writer = UnitWriter(root)
     counts = stage.finish(ctx, results)
-    ctx.writer.write_json(CONFIG_FILE, {"pcfractal_config": 1, "pcfractal_version": __version__, "stages": [stage.config()]})
+    ctx.writer.write_json(CONFIG_FILE, {"pcfractal_config": 1, "pcfractal_version": __version__, "stages": [stage.config(config_base)]})
     finish_record = ctx.writer.record("finish", None)
     folder.append_journal([finish_record])
     journal["finish"] = finish_record

@@ -4,6 +4,7 @@ build again from its config file."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from pcfractal.build import BuildError
 from pcfractal.build.pipeline import BuildSettings, load_config, replay, run_build
@@ -39,7 +40,7 @@ def register(sub) -> None:
 def run(args) -> int:
     opts = run_options(args)
     if args.config:
-        return replay(load_config(args.config), args.out, opts)
+        return replay(load_config(args.config), args.out, opts, Path(args.config).parent)
     try:
         settings = settings_from(BuildSettings, args).validate()
     except ValueError as e:

@@ -22,7 +22,6 @@ from pcfractal.pointclouds.presets import PRESETS, preset
 from pcfractal.pointclouds.search import SearchSettings, search_block, search_categories
 
 from ..plan import BuildError, Plan
-from ..settings import settings_to_dict
 from ..stage import RunContext, Stage, UnitWriter
 
 GALLERY_FILE = "gallery.png"
@@ -81,9 +80,6 @@ class CategoriesStage(Stage):
     def settings_dict(self) -> dict:
         # The 0.1 marker layout: search settings, count and seed (kept so 0.1 builds resume).
         return {"seed": self.s.seed, **dataclasses.asdict(self.s.search()), "count": self.s.n}
-
-    def config(self) -> dict:
-        return {"stage": self.kind, "settings": settings_to_dict(self.s)}
 
     def owns(self, rel: str) -> bool:
         return rel in (CATEGORY_FILE, GALLERY_FILE, STATS_FILE, STATS_MD)

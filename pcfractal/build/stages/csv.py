@@ -15,7 +15,6 @@ from pathlib import Path
 from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategoryFileError, csv_text, import_csv
 
 from ..plan import BuildError, Plan
-from ..settings import settings_to_dict
 from ..stage import RunContext, Stage
 from ._inputs import category_file, load_categories
 
@@ -50,9 +49,6 @@ class ExportCsvStage(Stage):
     def settings_dict(self) -> dict:
         self.check_inputs()
         return {"categories_sha256": self._cats[1]}
-
-    def config(self) -> dict:
-        return {"stage": self.kind, "settings": settings_to_dict(self.s)}
 
     def owns(self, rel: str) -> bool:
         m = _CSV.match(rel)
@@ -100,9 +96,6 @@ class ImportCsvStage(Stage):
 
         digest = hashlib.sha256(b"".join(csv_text(s).encode() for s in self._cats.systems)).hexdigest()
         return {"csv_sha256": digest, "categories": len(self._cats)}
-
-    def config(self) -> dict:
-        return {"stage": self.kind, "settings": settings_to_dict(self.s)}
 
     def owns(self, rel: str) -> bool:
         return rel == CATEGORY_FILE

@@ -133,11 +133,6 @@ class ImagesStage(Stage):
             d["gallery"] = self.s.gallery
         return d
 
-    def config(self) -> dict:
-        from ..settings import settings_to_dict
-
-        return {"stage": self.kind, "settings": settings_to_dict(self.s)}
-
     @property
     def n_shards(self) -> int:
         return -(-self.count * self.per_cat // self.s.shard_size)

@@ -22,7 +22,6 @@ from pcfractal.pointclouds.instances import InstanceSettings, make_category_inst
 from pcfractal.pointclouds.presets import PRESETS, preset
 
 from ..plan import Plan, array_bytes
-from ..settings import settings_to_dict
 from ..stage import RunContext, Stage, UnitWriter
 from ._inputs import category_file, load_categories
 
@@ -85,9 +84,6 @@ class InstancesStage(Stage):
     def settings_dict(self) -> dict:
         self.check_inputs()
         return {"seed": self.s.seed, "categories_sha256": self._cats[1], "per_category": self.s.m, "dtype": self.s.dtype, **dataclasses.asdict(self.s.instance), **({"ply": self.s.ply} if self.s.ply else {})}
-
-    def config(self) -> dict:
-        return {"stage": self.kind, "settings": settings_to_dict(self.s)}
 
     @property
     def n_cat(self) -> int:

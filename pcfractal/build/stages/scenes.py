@@ -23,7 +23,6 @@ from pcfractal.pointclouds.presets import PRESETS, preset
 from scene_builder.compose import SceneSettings, make_scene
 
 from ..plan import Plan, array_bytes
-from ..settings import settings_to_dict
 from ..stage import RunContext, Stage, UnitWriter
 from ._inputs import category_file, load_categories
 
@@ -121,9 +120,6 @@ class ScenesStage(Stage):
         if s.format != "mmdet3d":
             d["format"] = s.format
         return d
-
-    def config(self) -> dict:
-        return {"stage": self.kind, "settings": settings_to_dict(self.s)}
 
     def owns(self, rel: str) -> bool:
         return rel == SUMMARY_FILE or self.writer.owns(rel, self.s.n)
