@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pcfractal.core import keys
 from pcfractal import __version__
 from pcfractal.io import atomic
 from pcfractal.pointclouds.instances import InstanceSettings
@@ -47,8 +48,10 @@ class BuildSettings:
         return [s for s in STAGES if s in names]
 
     def validate(self) -> "BuildSettings":
+        keys.check_seed(self.seed)
         preset(self.preset)
         self.stage_names()
+        self.instance.validate()
         return self
 
 

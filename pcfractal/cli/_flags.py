@@ -39,6 +39,8 @@ def _number(kind):
             raise argparse.ArgumentTypeError(f"expected a{'' if kind is int else ' real'} number, got {text!r}") from None
         if kind is float and not math.isfinite(v):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if kind is int and v < 0:  # every whole-number flag is a count, a size or a seed
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
         return v
 
     parse.__name__ = kind.__name__

@@ -61,6 +61,8 @@ class InstanceSettings:
         return int(round(self.n_points * self.ratio))
 
     def validate(self) -> "InstanceSettings":
+        if self.burn_in < 0 or not 0 < self.bound < float("inf"):
+            raise ValueError(f"burn_in must be >= 0 and bound a positive finite number, got {self.burn_in} and {self.bound}")
         if self.n_points < 2:
             raise ValueError(f"points per instance must be at least 2, got {self.n_points}")
         if not 0.0 < self.ratio < 1.0:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pcfractal.core import keys
 from pcfractal.core import ifs
 from pcfractal.core.normalize import check_threshold
 from pcfractal.pointclouds import report
@@ -59,6 +60,7 @@ class CategoriesSettings:
         )
 
     def validate(self) -> "CategoriesSettings":
+        keys.check_seed(self.seed)
         preset(self.preset)
         if self.n < 1:
             raise ValueError(f"--count must be at least 1, got {self.n}")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pcfractal.core import keys
 from pcfractal import __version__
 from pcfractal.images import ClassSet, get_generator, list_generators
 from pcfractal.images._base import settings_dict
@@ -68,6 +69,7 @@ class ImagesSettings:
     options: dict = field(default_factory=dict, metadata={"cli": False})
 
     def validate(self) -> "ImagesSettings":
+        keys.check_seed(self.seed)
         if self.kind not in list_generators():
             raise ValueError(f"--kind must be one of {', '.join(list_generators())}, got {self.kind!r}")
         png.check_level(self.png_level)

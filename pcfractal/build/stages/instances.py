@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pcfractal.core import keys
 from pcfractal.io import ply
 from pcfractal.pointclouds.instances import InstanceSettings, make_category_instances
 from pcfractal.pointclouds.presets import PRESETS, preset
@@ -49,6 +50,7 @@ class InstancesSettings:
         return self.per_category if self.per_category is not None else preset(self.preset)["per_category"]
 
     def validate(self) -> "InstancesSettings":
+        keys.check_seed(self.seed)
         preset(self.preset)
         if self.m < 1:
             raise ValueError(f"--per-category must be at least 1, got {self.m}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pcfractal.core import keys
 from pcfractal.pointclouds.instances import InstanceSettings
 from pcfractal.pointclouds.presets import PRESETS, preset
 from scene_builder.compose import SceneSettings, make_scene
@@ -64,6 +65,7 @@ class ScenesSettings:
         return dataclasses.replace(s, **over)
 
     def validate(self) -> "ScenesSettings":
+        keys.check_seed(self.seed)
         preset(self.preset)
         if self.n < 1:
             raise ValueError(f"--count must be at least 1 scene, got {self.n}")
