@@ -268,3 +268,16 @@ def test_progress_lines_when_stderr_is_not_a_terminal(refs, tmp_path):
     assert "instances: 3/3 units (100%)" in p.stderr  # a plain line, no terminal bar
     q = subprocess.run([*cmd[:2], *map(str, argv_of("instances", refs, tmp_path / "q")), "--quiet"], capture_output=True, text=True, env=env, timeout=120)
     assert q.returncode == 0 and q.stdout == "" and q.stderr == ""
+
+
+def test_a_diverging_category_file_is_refused_before_any_work(capsys, tmp_path):
+    d = tmp_path / "diverging"
+    d.mkdir()
+    grow = "[2.0,0,0,0,2.0,0,0,0,2.0,0.1,0,0]"
+    (d / "categories.json").write_text(
+        '{"format": "pcfractal.categories", "format_version": 1, "categories": ['
+        f'{{"index": 0, "maps": [{grow}, {grow}]}}, {{"index": 1, "maps": [{grow}, {grow}]}}]}}'
+    )
+    code, _, err = run(capsys, "instances", "--categories", d, "--out", tmp_path / "o")
+    assert code == 2 and one_line(err) and "diverges" in err
+    assert not (tmp_path / "o").exists()

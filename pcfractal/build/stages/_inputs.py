@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pcfractal.core import keys
+from pcfractal.core.chaos import chaos_game
 from pcfractal.io import manifest as manifest_mod
 from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
 
@@ -37,6 +39,9 @@ def load_categories(path: Path, flag: str = "--categories", at_least: int = 1) -
         cats = CategorySet.load(f)
     except ValueError as e:
         raise BuildError(f"{flag}: {e}") from None
+    for i, system in enumerate(cats.systems):
+        if chaos_game(system, 2000, keys.generator(0, "input-check", i)) is None:
+            raise BuildError(f"{flag} {f}: category {i} diverges (its points leave every bound): not a usable category file")
     if len(cats) < at_least:
         raise BuildError(f"{flag} {f}: needs at least {at_least} categories (FractalNoiseMix takes its noise from another one), the file has {len(cats)}")
     return cats, digest
