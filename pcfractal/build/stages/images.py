@@ -221,7 +221,7 @@ class ImagesStage(Stage):
         if s.layout != "folder":
             pattern = f"{SHARD_DIR}/train-{{000000..{self.n_shards - 1:06d}}}.tar"
             info.update(shards=self.n_shards, shard_size=s.shard_size, shard_pattern=pattern)
-            w.write_json(f"{SHARD_DIR}/{TIMM_INFO}", timm_info(s.kind, self.count * self.per_cat, self.n_shards, self.count))
+            w.write_json(f"{SHARD_DIR}/{TIMM_INFO}", timm_info(s.kind, self.count * self.per_cat, s.shard_size, self.count))
         w.write_json(SUMMARY_FILE, info)
         w.write_text(CARD_FILE, card.dataset_card(kind=s.kind, class_names=names, images_per_class=self.per_cat, seed=s.seed, settings=self.settings_dict(),
                                                   command=f"pcfractal build --config {Path('build_config.json')}", layout=s.layout, image_size=getattr(self.gs, "size", None)))
@@ -257,12 +257,15 @@ def shard_samples(count: int, per_category: int, shard: int, shard_size: int) ->
     return [(p % count, p // count) for p in range(start, min(start + shard_size, count * per_category))]
 
 
-def timm_info(kind: str, samples: int, n_shards: int, n_classes: int) -> dict:
-    """timm's webdataset reader reads the splits from ``_info.json`` beside the shards."""
+def timm_info(kind: str, samples: int, shard_size: int, n_classes: int) -> dict:
+    """timm's webdataset reader reads the splits from ``_info.json`` beside the shards: per
+    split, its shard names and their sample counts."""
+    n_shards = -(-samples // shard_size)
+    lengths = [min(shard_size, samples - k * shard_size) for k in range(n_shards)]
     return {
         "name": kind,
         "num_classes": n_classes,
-        "splits": {"train": {"name": "train", "num_samples": samples, "filenames": [SHARD_PATTERN.format(k) for k in range(n_shards)]}},
+        "splits": {"train": {"name": "train", "num_samples": samples, "filenames": [SHARD_PATTERN.format(k) for k in range(n_shards)], "shard_lengths": lengths}},
     }
 
 
