@@ -151,6 +151,8 @@ class BuildFolder:
         if not records:
             return
         data = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in records)
+        if _ends_torn(self.state / JOURNAL_FILE):
+            data = "\n" + data  # a run killed mid-append left half a line: never glue a record onto it
         with open(self.state / JOURNAL_FILE, "a", encoding="utf-8") as f:
             f.write(data)
             f.flush()
@@ -275,6 +277,16 @@ class BuildFolder:
                 if isinstance(f, dict) and isinstance(f.get("path"), str):
                     names.update(f"{f['path']}/{n}" for n in _sums_names(self.path / f["path"]))
         return names
+
+
+def _ends_torn(path: Path) -> bool:
+    """The file exists, is not empty and its last byte is not a newline."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
+    except OSError:  # missing, or empty (seek before the start)
+        return False
 
 
 def _manifest_matches(folder: Path, marker: dict) -> bool:
