@@ -44,14 +44,14 @@ def test_driver_catches_a_file_at_the_tree_root(tmp_path):
     """The driver is not blind: a gallery.png at the ImageFolder root (the old layout) makes
     timm invent a class and HuggingFace drop the labels, and the driver says so."""
     out, classes = make_image_output(tmp_path / "out", layout="folder")
-    (out / "train" / "gallery.png").write_bytes((out / "gallery.png").read_bytes())
+    (out / "train" / "gallery.png").write_bytes((out / "gallery.png").read_bytes())  # where 0.1 put it
     proc = run_driver(["--tree", str(out / "train"), "--classes", ",".join(classes)], tmp_path)
     assert proc.returncode == 1
     assert "PROBLEM timm ImageDataset" in proc.stderr and "PROBLEM datasets imagefolder" in proc.stderr, proc.stderr
     assert "ok torchvision ImageFolder" in proc.stdout  # torchvision only looks at folders
 
 
-def test_fixture_layout_matches_the_documented_tree(tmp_path):
+def test_image_output_layout_is_what_the_loaders_need(tmp_path):
     out, classes = make_image_output(tmp_path / "out", layout="both")
     assert {"README.md", "classes.json", "gallery.png", "images.json", "manifest.json", "train", "shards"} <= {p.name for p in out.iterdir()}
     tree = out / "train"
