@@ -150,7 +150,7 @@ class BuildFolder:
         """Add finished units to the journal (appended, flushed and fsynced)."""
         if not records:
             return
-        data = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in records)
+        data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)  # key order kept: results come back as made
         if _ends_torn(self.state / JOURNAL_FILE):
             data = "\n" + data  # a run killed mid-append left half a line: never glue a record onto it
         with open(self.state / JOURNAL_FILE, "a", encoding="utf-8") as f:
@@ -199,6 +199,9 @@ class BuildFolder:
                 )
             self.state.mkdir(exist_ok=True)
             self._lock()
+            for x in self.state.iterdir():  # a marker write killed midway (walk_files skips this folder)
+                if is_partial(x.name):
+                    x.unlink(missing_ok=True)
             old = read_marker(p)
             if old == self.marker:
                 self.resumed = True

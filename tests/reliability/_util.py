@@ -19,10 +19,15 @@ SMALL = ["--per-category", "8", "--points", "1000", "--seed", "5"]  # many quick
 LARGE = ["--per-category", "400", "--seed", "5"]  # long enough to kill from outside
 
 
+STATE_DIR = ".pcfractal"  # the build's own state (marker, lock, journal): not output
+
+
 def tree(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder``: relative POSIX path -> bytes."""
+    """Every output file below ``folder``: relative POSIX path -> bytes (the state folder
+    ``.pcfractal/`` excluded: its journal records the history of runs, not the output)."""
     folder = Path(folder)
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and STATE_DIR not in p.relative_to(folder).parts}
 
 
 def assert_same_tree(a: Path, b: Path) -> None:

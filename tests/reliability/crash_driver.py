@@ -1,9 +1,12 @@
-"""Run build_pcfractal.py's main() and SIGKILL this very process at a chosen moment.
+"""Run pcfractal's main() and SIGKILL this very process at a chosen moment.
 
 PCFRACTAL_CRASH selects the moment, counting only files below PCFRACTAL_CRASH_DIR:
     replace:N:before   just before the N-th rename into place (a complete partial file)
-    replace:N:after    just after it (the file is final, the unit has not reported)
+    replace:N:after    just after it (the file is final, the unit is not journaled yet)
     write:N            in the middle of the N-th atomic write (half the bytes in the partial)
+    journal:N          in the middle of the N-th append to OUT/.pcfractal/journal.jsonl
+                       (its lines but the last written and flushed, then half the last:
+                       a torn last line)
 The kill is a real SIGKILL: no handler, no cleanup, no flush, like kill -9 or the OOM killer.
 """
 
@@ -52,12 +55,31 @@ def install(spec: str, root: str) -> None:
                 if count[0] == n:
                     tmp = atomic._partial_name(Path(path))
                     with open(tmp, "wb") as f:
-                        f.write(data[: len(data) // 2])
+                        f.write(data[: len(data) - len(data.splitlines()[-1]) // 2])  # whole lines, then half of the last
                         f.flush()
                     die()
             return real_wb(path, data)
 
         atomic.write_bytes = write_bytes
+    elif kind == "journal":
+        import json
+
+        from pcfractal.build import output
+
+        real_append = output.BuildFolder.append_journal
+
+        def append_journal(self, records):
+            if records and ours(self.path):
+                count[0] += 1
+                if count[0] == n:
+                    data = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in records)
+                    with open(self.state / output.JOURNAL_FILE, "a", encoding="utf-8") as f:
+                        f.write(data[: len(data) - len(data.splitlines()[-1]) // 2])  # whole lines, then half of the last
+                        f.flush()
+                    die()
+            return real_append(self, records)
+
+        output.BuildFolder.append_journal = append_journal
     else:
         raise SystemExit(f"bad PCFRACTAL_CRASH {spec!r}")
 

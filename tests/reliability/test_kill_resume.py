@@ -1,5 +1,5 @@
 """A build killed by a real SIGKILL at a chosen moment (mid-file, just before or after a
-rename, mid-manifest) and resumed with the same command equals an uninterrupted build, byte
+rename, mid-manifest, mid-journal line) and resumed with the same command equals an uninterrupted build, byte
 for byte (every file and the manifest); no final-named file is ever partial."""
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from ._util import CATS, HERE, LARGE, REPO, SMALL, TOOL, assert_no_partial_final
 
 DRIVER = HERE / "crash_driver.py"
 # Renames into the folder in a clean 1-worker instances build of 4 categories: the build
-# marker, then per category .info.npy and .npy, then instances.json, then manifest.json.
-N_RENAMES = 1 + 2 * 4 + 1 + 1
-INSTANCE_POINTS = [f"replace:{n}:{ph}" for n in (1, 2, 3, 5, 8, 9, 10, 11) for ph in ("before", "after")] + [f"write:{n}" for n in (2, 3, 6, 9, 10)]
-# categories: marker, gallery.png, stats.json, stats.md, categories.json, manifest.json
-CATEGORY_POINTS = [f"replace:{n}:before" for n in range(1, 7)] + ["replace:5:after", "write:4", "write:5"]
+# marker .pcfractal/build.json, then per category .info.npy and .npy, then instances.json,
+# build_config.json and manifest.json (test_every_rename_point_is_covered checks the list).
+INSTANCE_RENAMES = [".pcfractal/build.json"] + [f"{c:06d}{e}" for c in range(4) for e in (".info.npy", ".npy")] + ["instances.json", "build_config.json", "manifest.json"]
+# categories: marker, categories.json, gallery.png, stats.json, stats.md, build_config.json, manifest.json
+CATEGORY_RENAMES = [".pcfractal/build.json", "categories.json", "gallery.png", "stats.json", "stats.md", "build_config.json", "manifest.json"]
+INSTANCE_POINTS = ([f"replace:{n}:{ph}" for n in (1, 2, 3, 5, 9, 10, 11, 12) for ph in ("before", "after")] + [f"write:{n}" for n in (1, 3, 6, 10, 12)]
+                   + ["journal:1", "journal:2"])
+CATEGORY_POINTS = [f"replace:{n}:before" for n in range(1, 8)] + ["replace:5:after", "write:4", "write:5", "journal:1"]
 
 
 def crash(point: str, out: Path, *argv) -> subprocess.CompletedProcess:
@@ -41,11 +44,20 @@ def test_instances_killed_then_resumed_equal_clean(capsys, cats, small_ref, tmp_
     assert out.is_dir()
     assert_no_partial_final_file(out)
     if point.startswith("write") or point.endswith("before"):
-        assert list(out.glob("*.partial")), "the kill should have left a partial file behind"
+        assert list(out.rglob("*.partial")), "the kill should have left a partial file behind"
+    if point.startswith("journal"):
+        assert not (out / ".pcfractal" / "journal.jsonl").read_text().endswith("\n"), "the kill should have left a torn journal line"
     code, _, err = run_main(capsys, "instances", "--categories", cats, *SMALL, "--workers", "1", "--out", out)
     assert code == 0, err
+    assert not list(out.rglob("*.partial"))
     assert_same_tree(out, small_ref)
     assert manifest.verify(out) == []
+    # The journal the resumed run left is whole: one more run checks and keeps every unit.
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*.npy")}
+    code, _, err = run_main(capsys, "instances", "--categories", cats, *SMALL, "--workers", "1", "--out", out)
+    assert code == 0 and "made it again" not in err and "warning" not in err, err
+    assert {p: p.stat().st_mtime_ns for p in before} == before, "a finished unit was made again: its journal line was lost"
+    assert_same_tree(out, small_ref)
 
 
 @pytest.mark.slow
@@ -60,23 +72,23 @@ def test_categories_killed_then_resumed_equal_clean(capsys, cats, tmp_path, poin
     assert_same_tree(out, cats)
 
 
-def test_every_rename_point_is_covered(capsys, cats, tmp_path):
-    """N_RENAMES above is what a clean build does (else the kill points miss the manifest)."""
-    import pcfractal.cli.instances  # noqa: F401
+def test_every_rename_point_is_covered(capsys, cats, tmp_path, monkeypatch):
+    """INSTANCE_RENAMES and CATEGORY_RENAMES above are what clean builds do (else the kill
+    points miss the marker, the config or the manifest)."""
     calls = []
     real = os.replace
 
     def counting(src, dst, *a, **k):
         if str(tmp_path) in str(dst):
-            calls.append(Path(dst).name)
+            calls.append(Path(dst).relative_to(tmp_path).as_posix())
         return real(src, dst, *a, **k)
 
-    os.replace = counting
-    try:
-        code, _, _ = run_main(capsys, "instances", "--categories", cats, *SMALL, "--workers", "1", "--out", tmp_path / "i")
-    finally:
-        os.replace = real
-    assert code == 0 and len(calls) == N_RENAMES and calls[-1] == manifest.MANIFEST_FILE and calls[0] == ".pcfractal-build.json"
+    monkeypatch.setattr(os, "replace", counting)
+    code, _, _ = run_main(capsys, "instances", "--categories", cats, *SMALL, "--workers", "1", "--out", tmp_path / "i")
+    assert code == 0 and calls == [f"i/{n}" for n in INSTANCE_RENAMES]
+    calls.clear()
+    code, _, _ = run_main(capsys, "categories", *CATS, "--workers", "1", "--out", tmp_path / "c")
+    assert code == 0 and calls == [f"c/{n}" for n in CATEGORY_RENAMES]
 
 
 def _start(out: Path, cats: Path, workers: int) -> subprocess.Popen:
