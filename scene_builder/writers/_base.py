@@ -19,11 +19,12 @@ class SceneWriter:
         """Whether ``rel`` is a file name this format writes for ``count`` scenes."""
         raise NotImplementedError
 
-    def write_scene(self, w, scene) -> int:
-        """Write one scene through ``w`` (a ``UnitWriter``); return its bytes."""
+    def write_scene(self, w, scene) -> dict:
+        """Write one scene through ``w`` (a ``UnitWriter``); return a small JSON-able record
+        (``finish`` gets every scene's record back, in scene order, resumed ones included)."""
         raise NotImplementedError
 
-    def finish(self, w, count, seed, settings, instance_settings, n_categories, provenance) -> dict:
+    def finish(self, w, records, count, seed, settings, instance_settings, n_categories, provenance) -> dict:
         """Files written once after every scene (index files); return a summary dict."""
         return {"count": int(count)}
 

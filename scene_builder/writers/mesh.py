@@ -154,10 +154,10 @@ class _MeshWriter(SceneWriter):
         stem, dot, ext = rel.partition(".")
         return ext == self.name and len(stem) == 6 and stem.isdigit() and int(stem) < count
 
-    def write_scene(self, w, scene) -> int:
+    def write_scene(self, w, scene) -> dict:
         data = mesh_bytes(self.name, scene.points, scene.instance_mask, scene.boxes)
         w.write(f"{scene.index:06d}.{self.name}", data)
-        return len(data)
+        return {"objects": int(scene.num_objects)}
 
 
 @register

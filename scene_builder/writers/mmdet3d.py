@@ -54,7 +54,7 @@ import numpy as np
 from pcfractal import __version__
 from pcfractal.pointclouds.instances import InstanceSettings
 
-from ..compose import Scene, SceneSettings, class_names, plan_scene
+from ..compose import Scene, SceneSettings, class_names
 from ._base import SceneWriter, register
 
 INFO_VERSION = "1.1"
@@ -167,24 +167,19 @@ class Mmdet3dWriter(SceneWriter):
             return name.endswith(".bin") and name[:-4].isdigit() and len(name) == 10 and int(name[:-4]) < count
         return rel in (f"{self.prefix}_infos_train.pkl", f"{self.prefix}_infos_val.pkl")
 
-    def write_scene(self, w, scene: Scene) -> int:
+    def write_scene(self, w, scene: Scene) -> dict:
         name = scene_name(scene.index) + ".bin"
         if self.masks:
             w.write(f"{INSTANCE_DIR}/{name}", np.ascontiguousarray(scene.instance_mask, dtype="<i8").tobytes())
             w.write(f"{SEMANTIC_DIR}/{name}", np.ascontiguousarray(scene.semantic_mask, dtype="<i8").tobytes())
         w.write(f"{POINTS_DIR}/{name}", np.ascontiguousarray(scene.points, dtype="<f4").tobytes())
-        return scene.points.nbytes + (scene.instance_mask.nbytes + scene.semantic_mask.nbytes if self.masks else 0)
+        n_bg = len(scene.points) - scene.num_objects * scene.n_points
+        return info_entry(scene.index, scene.boxes, scene.labels, scene.categories, scene.instances, scene.n_points, n_bg, scene.wanted, self.masks)
 
-    def finish(self, w, count: int, seed: int, settings: SceneSettings, instance_settings: InstanceSettings, n_categories: int, provenance: dict) -> dict:
-        """The train/val info files; entries come from the scene layouts (cheap), equal to
-        what ``scene_entry`` gives for the written scenes."""
+    def finish(self, w, records, count: int, seed: int, settings: SceneSettings, instance_settings: InstanceSettings, n_categories: int, provenance: dict) -> dict:
+        """The train/val info files from the scenes' entries (records)."""
         n_train, n_val = split_counts(count, self.val_fraction)
-        n_bg = settings.floor_points + settings.wall_points
-        entries = []
-        for i in range(count):
-            plan = plan_scene(n_categories, i, seed, settings)
-            labels = np.zeros(len(plan.boxes), np.int64) if settings.label_mode == "object" else plan.categories
-            entries.append(info_entry(i, plan.boxes, labels, plan.categories, plan.instances, instance_settings.n_points, n_bg, plan.wanted, self.masks))
+        entries = list(records)
         prov = {
             "pcfractal_version": __version__,
             "seed": int(seed),

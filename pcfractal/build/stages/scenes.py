@@ -136,18 +136,19 @@ class ScenesStage(Stage):
 
     def run_unit(self, w: UnitWriter, start: int, stop: int) -> dict:
         s, sc = self.s, self.s.scene_settings()
-        nbytes = objects = 0
+        records, objects = [], 0
         for i in range(start, stop):
             scene = make_scene(self.systems, i, s.seed, sc, s.instance, classes=())
             if not np.all(np.isfinite(scene.points)):
                 raise RuntimeError(f"scene {i}: non-finite points (a bug: please report it with the command)")
-            nbytes += self.writer.write_scene(w, scene)
+            records.append(self.writer.write_scene(w, scene))
             objects += scene.num_objects
-        return {"bytes": nbytes, "objects": objects}
+        return {"objects": objects, "scenes": records}
 
     def finish(self, ctx: RunContext, results: list) -> dict:
         s = self.s
-        res = self.writer.finish(ctx.writer, s.n, s.seed, s.scene_settings(), s.instance, len(self.systems), {"categories_sha256": self._cats[1]})
+        records = [r for res in results for r in res["scenes"]]
+        res = self.writer.finish(ctx.writer, records, s.n, s.seed, s.scene_settings(), s.instance, len(self.systems), {"categories_sha256": self._cats[1]})
         self.written = res
         info = {**self.settings_dict(), **{k: v for k, v in res.items() if k != "count"}, "count": s.n}
         ctx.writer.write_json(SUMMARY_FILE, info)
