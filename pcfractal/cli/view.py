@@ -20,6 +20,8 @@ from pathlib import Path
 from ._common import CliError
 
 PROG = "pcfractal view"
+DESCRIPTION = ("Show a fractal scene (points coloured by instance, its boxes, a label per box) in an Open3D window, "
+               "render it headless to a PNG (--screenshot), or export it for any 3D viewer (--export .glb/.ply).")
 EXPORT_SUFFIXES = (".glb", ".ply")
 
 
@@ -51,7 +53,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "view",
         help="show, screenshot or export a fractal scene (Open3D; pip install 'pcfractal[viewer]')",
-        description=__doc__.split("\n\n")[0],
+        description=DESCRIPTION,
         epilog="Headless servers: --screenshot starts a private Xvfb when DISPLAY is unset; --export needs no display.",
     )
     add_arguments(p)
@@ -134,7 +136,7 @@ def run(args) -> int:
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """The view command on its own (tools/view_scene.py): exit code 0, or 2 with one error line."""
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     add_arguments(p)
     args = p.parse_args(argv)
     try:
