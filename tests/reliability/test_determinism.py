@@ -40,8 +40,10 @@ def test_image_shards_equal_whether_rendered_or_read_from_the_tree(capsys, tmp_p
     assert run_main(capsys, *base, "--layout", "shards", "--out", tmp_path / "shards")[0] == 0
     a, b = tree(tmp_path / "both"), tree(tmp_path / "shards")
     tars = sorted(k for k in b if k.endswith(".tar"))
-    assert len(tars) == 3 and all(a[k] == b[k] for k in tars)
-    assert not any("/" in k for k in b), "--layout shards writes no loose image files"
+    assert tars == [f"shards/train-{i:06d}.tar" for i in range(3)] and all(a[k] == b[k] for k in tars)
+    assert a["shards/_info.json"] == b["shards/_info.json"]
+    assert not any(k.startswith("train/") or k.endswith(".png") and k != "gallery.png" for k in b), "--layout shards writes no loose image files"
+    assert sum(k.startswith("train/") and k.endswith(".png") for k in a) == 12
 
 
 # Golden sha256 of a tiny build (categories: 4 at 0.05, seed 3; instances: 8 x 1,000 points,
