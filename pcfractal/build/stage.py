@@ -448,20 +448,24 @@ def seal(root: Path, given: Path, stage: Stage, journal: dict, counts: dict, set
     top: dict[str, list] = {}
     shared: dict[str, dict[str, list]] = {}
     folders: dict[str, list] = {}
+    files = {rel: v for r in journal.values() for rel, v in r["files"].items()}
     for r in journal.values():
-        for rel, v in r["files"].items():
-            d, _, name = rel.rpartition("/")
-            if d:
-                shared.setdefault(d, {})[name] = v
-            else:
-                top[rel] = v
         folders.update(r.get("folders", {}))
+    # A folder of shards (files with a schema) is listed file by file, with the schema; a
+    # folder of plain files (points/*.bin, ply/) by its SHA256SUMS.
+    listed_dirs = {rel.rpartition("/")[0] for rel, v in files.items() if v[2]}
+    for rel, v in files.items():
+        d, _, name = rel.rpartition("/")
+        if d and d not in listed_dirs:
+            shared.setdefault(d, {})[name] = v
+        else:
+            top[rel] = v
     allowed_dirs = set(folders)
 
     def ok(rel: str) -> bool:
         d, _, name = rel.rpartition("/")
-        if not d:
-            return rel in top
+        if rel in top:
+            return True
         if d in shared:
             return name in shared[d] or name == manifest_mod.SUMS_FILE
         return d in allowed_dirs
