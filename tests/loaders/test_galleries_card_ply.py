@@ -115,3 +115,14 @@ def test_ply_reads_back_in_open3d_trimesh_and_by_hand(tmp_path):
     assert ply_bytes(pts).count(b"property") == 3
     with pytest.raises(ValueError):
         ply_bytes(np.zeros((4, 2)))
+
+
+def test_missing_torch_extra_is_named():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys; sys.modules['torch'] = None; import pcfractal.torch_datasets"
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=root)
+    assert proc.returncode == 1 and "pip install 'pcfractal[torch]'" in proc.stderr.strip().splitlines()[-1], proc.stderr
