@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def reference_chaos(params: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray | None:
+def reference_chaos(params: np.ndarray, n: int, rng: np.random.Generator, probabilities: np.ndarray | None = None) -> np.ndarray | None:
     """Plain-Python chaos game written independently of pcfractal.core.chaos (one draw per step,
-    map j picked when u < cumulative p, origin start, every point kept)."""
+    map j picked when u < cumulative p, origin start, every point kept). ``probabilities``:
+    the maps' p (default: |det| of ``params``' own maps, normalised)."""
     d = 3 if params.shape[1] == 12 else 2
     mats = [row[: d * d].reshape(d, d) for row in params]
     trans = [row[d * d :] for row in params]
-    dets = np.array([abs(np.linalg.det(m)) for m in mats])
-    cum = np.cumsum(dets / dets.sum())
+    if probabilities is None:
+        dets = np.array([abs(np.linalg.det(m)) for m in mats])
+        probabilities = dets / dets.sum()
+    cum = np.cumsum(probabilities)
     u = rng.random(n)
     x = np.zeros(d)
     out = np.empty((n, d))

@@ -10,24 +10,44 @@ def span(points):
     return float(points.max() - points.min())
 
 
-def test_split_count_and_separate_normalisation(tiny_systems):
-    s = InstanceSettings(probabilities="recompute")  # p from the fluctuated maps (the reference below); keep: test_instances_fidelity.py
+def test_defaults_are_the_published_data_rules():
+    s = InstanceSettings()
+    assert s.probabilities == "keep" and s.noise_placement == "centred" and s.n_points == 4000 and s.ratio == 0.8
+
+
+@pytest.mark.parametrize("probabilities", ["keep", "recompute"])
+def test_split_count_and_separate_normalisation(tiny_systems, probabilities):
+    s = InstanceSettings(probabilities=probabilities)  # noise_placement: the default, "centred"
     inst = make_instance(tiny_systems, 2, 5, seed=0, settings=s)
     assert inst.points.shape == (4000, 3) and inst.points.dtype == np.float32
     assert s.n_main == 3200
     assert inst.category == 2 and inst.attempts == 0
     # Rebuild it independently from the documented stream: noise category, then the main
-    # system fluctuated by weight row (5 mod 145), 3,200 points; then 800 noise points;
-    # each part normalised on its own, concatenated, re-centred.
+    # system fluctuated by weight row (5 mod 145), 3,200 points, its maps picked with the
+    # category's own p (keep, the default: |det| of the unfluctuated maps) or with p of the
+    # fluctuated maps (recompute); then 800 noise points; each part normalised and centred on
+    # its own ("centred"), concatenated, re-centred.
     g = keys.generator(0, "instance", 2, 5)
     k = int(g.integers(len(tiny_systems) - 1))
     noise_cat = k + 1 if k >= 2 else k
-    main = reference_normalize(reference_chaos(tiny_systems[2] * ifs.weight_table(145)[5], 3200, g))
+    fluctuated = tiny_systems[2] * ifs.weight_table(145)[5]
+    if probabilities == "keep":
+        dets = np.abs(np.linalg.det(tiny_systems[2][:, :9].reshape(-1, 3, 3)))
+        main = reference_normalize(reference_chaos(fluctuated, 3200, g, dets / dets.sum()))
+    else:
+        main = reference_normalize(reference_chaos(fluctuated, 3200, g))
     noise = reference_normalize(reference_chaos(tiny_systems[noise_cat], 800, g))
     both = np.concatenate([main, noise])
     both -= both.mean(axis=0)
     assert inst.noise_category == noise_cat
     np.testing.assert_allclose(inst.points, both, atol=2e-6)
+
+
+def test_keep_and_recompute_differ(tiny_systems):
+    """The probabilities rule matters for a fluctuated row (row 5 is not the identity)."""
+    a = make_instance(tiny_systems, 2, 5, seed=0, settings=InstanceSettings(probabilities="keep"))
+    b = make_instance(tiny_systems, 2, 5, seed=0, settings=InstanceSettings(probabilities="recompute"))
+    assert not np.allclose(a.points[:3200], b.points[:3200], atol=1e-3)
 
 
 def test_noise_never_from_the_main_category(tiny_systems):
