@@ -154,9 +154,9 @@ def bench_screen_loss(threshold, count, workers):
 def bench_instances(categories, per_category, workers):
     with tempfile.TemporaryDirectory() as tmp:
         cats = Path(tmp) / "cats"
-        cli_main(["categories", "--count", str(categories), "--threshold", "0.05", "--workers", str(workers), "--out", str(cats)])
+        assert cli_main(["categories", "--count", str(categories), "--threshold", "0.05", "--workers", str(workers), "-q", "--out", str(cats)]) == 0
         t0 = time.perf_counter()
-        cli_main(["instances", "--categories", str(cats), "--per-category", str(per_category), "--workers", str(workers), "--out", str(Path(tmp) / "inst")])
+        assert cli_main(["instances", "--categories", str(cats), "--per-category", str(per_category), "--workers", str(workers), "-q", "--out", str(Path(tmp) / "inst")]) == 0
         dt = time.perf_counter() - t0
         size = sum(f.stat().st_size for f in (Path(tmp) / "inst").glob("*.npy"))
     n = categories * per_category

@@ -125,7 +125,7 @@ def main() -> int:
          ["scenes", "--categories", str(cats), "--count", str(200 if q else 1000), "--per-category", "1000", "--out", str(work / "scenes"), *w]),
         ("images-shards", f"exfractaldb {50 if q else 200} classes x {20 if q else 50} images, 224 px, webdataset shards",
          ["images", "--kind", "exfractaldb", "--categories", str(cats), "--count", str(50 if q else 200), "--per-category", str(20 if q else 50),
-          "--points", "20000", "--layout", "shards", "--shard-size", "500", "--out", str(work / "images"), *w]),
+          "--n-points", "20000", "--layout", "shards", "--shard-size", "500", "--out", str(work / "images"), *w]),
         ("verify", "verify the many-categories instance build (rehash all)", ["verify", str(work / "inst_many")]),
     ]
     if args.paper:
