@@ -23,8 +23,9 @@ from PIL import Image
 
 from pcfractal.core import raster
 from pcfractal.core.chaos import chaos_game
-from pcfractal.cli.images import _unit
+from pcfractal.build import UnitWriter
 from pcfractal.build.executor import LocalExecutor
+from pcfractal.build.stages.images import ImagesSettings, ImagesStage
 from pcfractal.images import encode_gray, get_generator
 
 CASES = {
@@ -35,11 +36,22 @@ CASES = {
 }
 
 
-def _cpu_unit(*args):
-    """``_unit`` plus the CPU seconds it used (its worker's process time)."""
+def _cpu_unit(stage: ImagesStage, category: int, root: str):
+    """One class folder, exactly as the ``images`` stage makes it in a build
+    (``ImagesStage.run_unit``: render, PNG encode, atomic writes, syncfs, SHA256SUMS), plus
+    the CPU seconds it used (its worker's process time)."""
     t = time.process_time()
-    r = _unit(*args)
+    r = stage.run_unit(UnitWriter(root, durable=stage.durable_units), "class", category)
     return r, time.process_time() - t
+
+
+def make_stage(kind, overrides, n_cat, per_cat, level, classes=None) -> ImagesStage:
+    """The build's images stage for ``n_cat`` x ``per_cat`` images: the generator's defaults
+    with ``overrides`` (no preset), the class set given or searched here."""
+    stage = ImagesStage(ImagesSettings(kind=kind, count=n_cat, per_category=per_cat, png_level=level))
+    stage.gs = stage.gen.settings(**overrides)
+    stage.classes = classes
+    return stage
 
 
 def timed(fn, repeat=20):
@@ -96,19 +108,21 @@ def stages_exfractaldb(gen, s, params):
 def throughput(kind, overrides, n_cat, per_cat, workers, level=1):
     gen = get_generator(kind)
     s = gen.settings(**overrides)
-    classes = gen.make_classes(n_cat, 0, s, executor=LocalExecutor(workers))
+    with LocalExecutor(workers) as ex:
+        classes = gen.make_classes(n_cat, 0, s, executor=ex)
+    stage = make_stage(kind, overrides, n_cat, per_cat, level, classes)
+    warm_stage = make_stage(kind, overrides, n_cat, 2, level, classes)
     tmp = Path(tempfile.mkdtemp(prefix=f"bench_{kind}_", dir="."))
     try:
         with LocalExecutor(workers) as ex:
-            warm = [(kind, s, classes.params[c], c, 2, 0, str(tmp / "warm"), level) for c in range(workers)]
             (tmp / "warm").mkdir()
-            list(ex.imap(_unit, warm))  # workers start, numba loads its cache
+            list(ex.imap(_cpu_unit, [(warm_stage, c, str(tmp / "warm")) for c in range(min(workers, n_cat))]))  # workers start, numba loads its cache
             (tmp / "run").mkdir()
-            units = [(kind, s, classes.params[c], c, per_cat, 0, str(tmp / "run"), level) for c in range(n_cat)]
+            units = [(stage, c, str(tmp / "run")) for c in range(n_cat)]
             t = time.perf_counter()
             res = list(ex.imap(_cpu_unit, units))
             dt = time.perf_counter() - t
-            nbytes = sum(r[0][1] for r in res)
+            nbytes = sum(r[0]["bytes"] for r in res)
             cpu = sum(r[1] for r in res) / (n_cat * per_cat)
         sample = [np.asarray(Image.open(p)) for p in sorted((tmp / "run").rglob("*.png"))[:: max(1, n_cat * per_cat // 40)]]
     finally:
