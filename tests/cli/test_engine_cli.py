@@ -82,7 +82,7 @@ def test_other_build_in_out_folder_is_refused(built, capsys):
 
 BAD = [
     (["categories", "--count", "0"], "at least 1"),
-    (["categories", "--count", "-3"], "at least 1"),
+    (["categories", "--count", "-3"], "--count"),  # refused by the flag's type or by the settings, one line either way
     (["categories", "--count", "abc"], "expected a number"),
     (["categories", "--threshold", "0.5"], "threshold"),
     (["categories", "--threshold", "0"], "threshold"),
