@@ -441,26 +441,17 @@ def authors_pixels(points, size, pad, cols, rows):
 
 
 @njit(cache=True, nogil=True)
-def paste_patches(image, cols, rows, codes, colors, corner, blank):
-    """Paste a 3x3 patch per point into ``image`` (h, w, C) uint8 in place, in point order.
-
-    Point i: pattern ``codes[i]`` (or ``codes[0]`` when codes has one entry), a 9-bit
-    code read most significant bit first, row by row (cell (r, c) is bit 8 - 3r - c, as
-    '{:09b}'.format(code)); colour ``colors[i % len(colors)]`` (m, C). The patch's top-left
-    cell sits at (rows[i] + corner, cols[i] + corner) in the authors' unflipped rows; the
-    image written is top-bottom flipped (array row h - 1 - that). ``blank``: zero bits
-    write 0 (the authors' PIL paste: later patches blank earlier ink); otherwise they are
-    skipped (a union). Cells outside the image are clipped.
-    """
+def _paste_any(image, cols, rows, codes, colors, corner, blank):
+    """``paste_patches`` for any placement: every cell is clipped to the image."""
     h = image.shape[0]
     w = image.shape[1]
     nc = image.shape[2]
     n = cols.shape[0]
     one_code = codes.shape[0] == 1
     m = colors.shape[0]
+    ci = 0
     for i in range(n):
         code = codes[0] if one_code else codes[i]
-        ci = i % m
         r0 = rows[i] + corner
         c0 = cols[i] + corner
         for dr in range(3):
@@ -478,6 +469,140 @@ def paste_patches(image, cols, rows, codes, colors, corner, blank):
                 elif blank:
                     for k in range(nc):
                         image[fr, cc, k] = 0
+        ci += 1
+        if ci == m:
+            ci = 0
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _paste_inside_blank_gray(image, cols, rows, codes, value, corner):
+    """``paste_patches`` with ``blank``, one colour, a (h, w) image, every patch inside:
+    each of the 9 cells is written (value times its bit), with no branch on the bits (a
+    random pattern's bits defeat the branch predictor) and no per-cell clipping."""
+    h = image.shape[0]
+    n = cols.shape[0]
+    one_code = codes.shape[0] == 1
+    for i in range(n):
+        code = np.int64(codes[0] if one_code else codes[i])
+        top = h - 1 - (rows[i] + corner)  # array row of the patch's first (unflipped) row
+        c0 = cols[i] + corner
+        for dr in range(3):
+            for dc in range(3):
+                image[top - dr, c0 + dc] = value * np.uint8((code >> (8 - 3 * dr - dc)) & 1)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _paste_inside_blank_rgb(image, cols, rows, codes, colors, corner):
+    """``paste_patches`` with ``blank``, (h, w, 3) image, every patch inside: as the gray
+    kernel, the point's colour held in registers."""
+    h = image.shape[0]
+    n = cols.shape[0]
+    one_code = codes.shape[0] == 1
+    m = colors.shape[0]
+    ci = 0
+    for i in range(n):
+        code = np.int64(codes[0] if one_code else codes[i])
+        top = h - 1 - (rows[i] + corner)
+        c0 = cols[i] + corner
+        v0 = colors[ci, 0]
+        v1 = colors[ci, 1]
+        v2 = colors[ci, 2]
+        for dr in range(3):
+            for dc in range(3):
+                bit = np.uint8((code >> (8 - 3 * dr - dc)) & 1)
+                image[top - dr, c0 + dc, 0] = v0 * bit
+                image[top - dr, c0 + dc, 1] = v1 * bit
+                image[top - dr, c0 + dc, 2] = v2 * bit
+        ci += 1
+        if ci == m:
+            ci = 0
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _paste_inside_cells(image, cols, rows, dr_list, dc_list, colors, corner):
+    """``paste_patches`` without ``blank``, one pattern, every patch inside the image:
+    only the pattern's set cells (``dr_list``, ``dc_list``) are written."""
+    h = image.shape[0]
+    nc = image.shape[2]
+    n = cols.shape[0]
+    m = colors.shape[0]
+    cells = dr_list.shape[0]
+    ci = 0
+    for i in range(n):
+        top = h - 1 - (rows[i] + corner)
+        c0 = cols[i] + corner
+        for j in range(cells):
+            for k in range(nc):
+                image[top - dr_list[j], c0 + dc_list[j], k] = colors[ci, k]
+        ci += 1
+        if ci == m:
+            ci = 0
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _paste_inside_cells_gray(image, cols, rows, dr_list, dc_list, value, corner):
+    """``_paste_inside_cells`` for a (h, w) image and one colour ``value``."""
+    h = image.shape[0]
+    n = cols.shape[0]
+    cells = dr_list.shape[0]
+    for i in range(n):
+        top = h - 1 - (rows[i] + corner)
+        c0 = cols[i] + corner
+        for j in range(cells):
+            image[top - dr_list[j], c0 + dc_list[j]] = value
+
+
+@njit(cache=True, nogil=True)
+def _extent(v):
+    lo = v[0]
+    hi = v[0]
+    for i in range(1, v.shape[0]):
+        x = v[i]
+        lo = min(lo, x)
+        hi = max(hi, x)
+    return lo, hi
+
+
+def paste_patches(image, cols, rows, codes, colors, corner, blank):
+    """Paste a 3x3 patch per point into ``image`` (h, w, C) uint8 in place, in point order.
+
+    Point i: pattern ``codes[i]`` (or ``codes[0]`` when codes has one entry), a 9-bit
+    code read most significant bit first, row by row (cell (r, c) is bit 8 - 3r - c, as
+    '{:09b}'.format(code)); colour ``colors[i % len(colors)]`` (m, C). The patch's top-left
+    cell sits at (rows[i] + corner, cols[i] + corner) in the authors' unflipped rows; the
+    image written is top-bottom flipped (array row h - 1 - that). ``blank``: zero bits
+    write 0 (the authors' PIL paste: later patches blank earlier ink); otherwise they are
+    skipped (a union). Cells outside the image are clipped.
+
+    When every patch lies inside the image (the FractalDB geometry: pad >= 4) a kernel
+    without per-cell clipping or bit branches runs; the pixels are the same.
+    """
+    n = cols.shape[0]
+    if n == 0:
+        return
+    h, w = image.shape[0], image.shape[1]
+    rlo, rhi = _extent(rows)
+    clo, chi = _extent(cols)
+    inside = rlo + corner >= 0 and rhi + corner + 2 < h and clo + corner >= 0 and chi + corner + 2 < w
+    if not inside:
+        _paste_any(image, cols, rows, codes, colors, corner, blank)
+    elif blank and image.shape[2] == 1 and colors.shape[0] == 1:
+        _paste_inside_blank_gray(image.reshape(h, w), cols, rows, codes, colors[0, 0], corner)
+    elif blank and image.shape[2] == 3:
+        _paste_inside_blank_rgb(image, cols, rows, codes, colors, corner)
+    elif blank:
+        _paste_any(image, cols, rows, codes, colors, corner, blank)
+    elif codes.shape[0] == 1:
+        code = int(codes[0])
+        cells = [(dr, dc) for dr in range(3) for dc in range(3) if (code >> (8 - 3 * dr - dc)) & 1]
+        dr_list = np.array([c[0] for c in cells], dtype=np.int64)
+        dc_list = np.array([c[1] for c in cells], dtype=np.int64)
+        if image.shape[2] == 1 and colors.shape[0] == 1:
+            _paste_inside_cells_gray(image.reshape(h, w), cols, rows, dr_list, dc_list, colors[0, 0], corner)
+        else:
+            _paste_inside_cells(image, cols, rows, dr_list, dc_list, colors, corner)
+    else:
+        _paste_any(image, cols, rows, codes, colors, corner, blank)
 
 
 def authors_color_table(n_div: int = 128) -> np.ndarray:
