@@ -75,7 +75,9 @@ def run_build(b: BuildSettings, out: str | Path, opts: RunOptions | None = None)
     stages = make_stages(b, out)
     identity = {k: v for k, v in settings_to_dict(b).items() if k != "stages"}  # running fewer stages is the same build
     top = BuildFolder(out, "build", identity, _owns_top, [])
-    plans, workers, notes = plan_checks([s for _, s in stages], [top.path / n for n, _ in stages], opts, probe=False)
+    if opts.dry_run:
+        _probe_categories(stages, out, b.seed)
+    plans, workers, notes = plan_checks([s for _, s in stages], [top.path / n for n, _ in stages], opts, probe=opts.dry_run)
     if opts.dry_run:
         for (name, stage), plan in zip(stages, plans):
             print(f"== {name}")
@@ -97,6 +99,25 @@ def run_build(b: BuildSettings, out: str | Path, opts: RunOptions | None = None)
         folder.append_journal([{"unit": "build", "files": {}, "result": [n for n, _ in stages]}])
     summary(f"build: done -> {out}", [(n, out / n) for n, _ in stages])
     return 0
+
+
+def _probe_categories(stages, out: Path, seed: int) -> None:
+    """For a dry run: the later stages are timed on the categories already in
+    ``out/categories``, else on two quickly found ones (a note says which)."""
+    if (out / "categories" / "manifest.json").is_file():
+        loaded = load_categories(out / "categories", at_least=2)
+        note = f"timed on: the categories in {out / 'categories'}"
+    else:
+        from pcfractal.pointclouds.category_file import CategorySet
+        from pcfractal.pointclouds.search import SearchSettings, search_categories
+
+        found = search_categories(2, seed, SearchSettings(threshold=0.05))
+        loaded = (CategorySet([c.params for c in found.categories], seed), "probe")
+        note = "timed on: 2 probe categories (threshold 0.05; the real ones come from the categories stage)"
+    for name, stage in stages:
+        if name != "categories":
+            stage._cats = _loaded(stage, loaded)
+            stage.probe_note = note
 
 
 def _loaded(stage: Stage, loaded):

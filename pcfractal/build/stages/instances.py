@@ -89,7 +89,7 @@ class InstancesStage(Stage):
 
     @property
     def n_cat(self) -> int:
-        if self._cats is not None:
+        if self._cats is not None and self._cats[1] != "probe":
             return len(self._cats[0])
         return getattr(self, "planned_categories", None) or preset(self.s.preset)["categories"]
 
@@ -181,6 +181,7 @@ def plan_instances(stage: InstancesStage, n_cat: int, probe: bool) -> Plan:
             hashlib.sha256(pts.astype(dt).tobytes())
         per_instance = (time.perf_counter() - t) / (k * min(n_cat, 2))
         unit_seconds = per_instance * m * 1.2
+        notes.append(getattr(stage, "probe_note", "") or "probe: on the input categories")
         notes.append(f"probe: {per_instance * 1e3:.2f} ms per instance on one core ({k * min(n_cat, 2)} made)")
     notes.append(f"layout: {n_cat:,} x {{c:06d}}.npy ({m} x {n_pts} x 3 {s.dtype}) + .info.npy")
     return Plan(files=2 * n_cat + 2 + n_ply, bytes=n_bytes, units=n_cat, unit_seconds=unit_seconds, unit_bytes=unit_bytes, serial_seconds=2.0, notes=notes, memory_flag="--per-category/--points")
