@@ -379,24 +379,24 @@ def _run(stage: Stage, folder: BuildFolder, executor, log: Log, config_base: Pat
     if len(set(keys)) != len(keys):
         raise BuildError(f"{stage.kind}: duplicate work unit keys")  # a programming error, said plainly
     results = []
-    redone = 0
     pending: list[dict] = []
     last_flush = time.monotonic()
     with log.progress(len(units), stage.kind, "units") as bar:
         args = ((stage, k, a, str(root), journal.get(k)) for k, a in units)
-        for record, kept, problem in executor.imap(_do_unit, args):
-            if problem:
-                redone += 1
-                log.warn(f"{folder.given / problem.split(': ')[0]}: {problem.split(': ', 1)[-1]}; made it again")
-            if not kept:
-                pending.append(record)
-                journal[record["unit"]] = record
-            results.append(record["result"])
-            if pending and (len(pending) >= 64 or time.monotonic() - last_flush > 2):
-                folder.append_journal(pending)
-                pending, last_flush = [], time.monotonic()
-            bar.update(1)
-        folder.append_journal(pending)
+        try:
+            for record, kept, problem in executor.imap(_do_unit, args):
+                if problem:
+                    log.warn(f"{folder.given / problem.split(': ')[0]}: {problem.split(': ', 1)[-1]}; made it again")
+                if not kept:
+                    pending.append(record)
+                    journal[record["unit"]] = record
+                results.append(record["result"])
+                if pending and (len(pending) >= 64 or time.monotonic() - last_flush > 2):
+                    folder.append_journal(pending)
+                    pending, last_flush = [], time.monotonic()
+                bar.update(1)
+        finally:  # an error or Ctrl-C: the units that did finish are kept for the resume
+            folder.append_journal(pending)
     ctx.writer = UnitWriter(root)
     counts = stage.finish(ctx, results)
     ctx.writer.write_json(CONFIG_FILE, {"pcfractal_config": 1, "pcfractal_version": __version__, "stages": [stage.config(config_base)]})
