@@ -18,7 +18,7 @@ import pytest
 from pcfractal.build import plan as plan_mod
 from pcfractal.cli import main
 
-from .conftest import CATS, INST, argv_of, run, tree
+from .conftest import CATS, argv_of, run, tree
 
 REPO = Path(__file__).resolve().parents[2]
 
