@@ -37,6 +37,7 @@ from pcfractal.core.chaos import DEFAULT_BOUND, chaos_game
 from pcfractal.core.normalize import DEFAULT_VARIANCE_THRESHOLD, check_threshold
 from pcfractal.pointclouds.search import SearchSettings, search_categories
 from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
+from . import _kernels
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 
@@ -148,21 +149,34 @@ class ExFractalDB(ImageGenerator):
         "exfractaldb-model", c, index // 12)``; in ``sphere`` views the image's, after
         its camera draws."""
         s = settings
-        table = ifs.weight_table(s.weight_rows, 12) if table is None else table
         if s.views == "sphere":
             rng = keys.generator(seed, self.name, category, index)
             raster.random_camera(rng, s.distance, s.fov_deg, s.size)  # the camera's draws come first
-            row = index % len(table)
         else:
-            model = index // AUTHORS_VIEWS
-            rng = keys.generator(seed, "exfractaldb-model", category, model)
-            row = model % len(table)
+            rng = keys.generator(seed, "exfractaldb-model", category, index // AUTHORS_VIEWS)
+        return self._cloud_from(rng, params, category, index, s, out, table)
+
+    def _cloud_from(self, rng, params, category, index, s, out=None, table=None, buffer=None):
+        """``cloud`` from its stream ``rng`` (positioned after the camera draws in sphere
+        views). Without burn-in the orbit and its normalisation come from one kernel pass
+        (``_kernels.orbit_with_stats``: the same numbers as ``chaos_game`` and
+        ``raster.normalization_affine``)."""
+        table = ifs.weight_table(s.weight_rows, 12) if table is None else table
+        row = index % len(table) if s.views == "sphere" else (index // AUTHORS_VIEWS) % len(table)
         for attempt in range(MAX_ATTEMPTS):
-            pts = chaos_game(ifs.fluctuate(params, table[row]), s.n_points, rng, burn_in=s.burn_in, bound=s.bound, out=out)
-            if pts is not None:
-                ok, scale, shift = raster.normalization_affine(pts)
-                if ok:
-                    return pts, scale, shift
+            system = ifs.fluctuate(params, table[row])
+            if s.burn_in == 0:
+                pts, stats = _kernels.orbit_with_stats(system, s.n_points, rng, bound=s.bound, out=out, buffer=buffer)
+                if pts is not None:
+                    ok, scale, shift = _kernels.normalization_from_stats(stats, s.n_points, 3)
+                    if ok:
+                        return pts, scale, shift
+            else:
+                pts = chaos_game(system, s.n_points, rng, burn_in=s.burn_in, bound=s.bound, out=out)
+                if pts is not None:
+                    ok, scale, shift = raster.normalization_affine(pts)
+                    if ok:
+                        return pts, scale, shift
             row = int(rng.integers(len(table)))
         raise RuntimeError(f"{self.name} category {category}, image {index}: {MAX_ATTEMPTS} fluctuated systems diverged")
 
@@ -182,12 +196,20 @@ class ExFractalDB(ImageGenerator):
         s = settings
         table = ifs.weight_table(s.weight_rows, 12)
         out = np.empty((s.n_points, 3))
+        buffer = np.empty(_kernels.DRAW_CHUNK)
         image = np.zeros((s.size, s.size), dtype=np.uint8)
         model, cloud = None, None
         for i in indices:
             if s.views == "authors":
                 if i // AUTHORS_VIEWS != model:  # the views of a model share its cloud
-                    model, cloud = i // AUTHORS_VIEWS, self.cloud(params, category, i, seed, s, out, table)
+                    model = i // AUTHORS_VIEWS
+                    cloud = self._cloud_from(keys.generator(seed, "exfractaldb-model", category, model), params, category, i, s, out, table, buffer)
                 yield i, self.render(params, category, i, seed, s, image=image, cloud=cloud)
             else:
-                yield i, self.render(params, category, i, seed, s, out=out, image=image, table=table)
+                # one stream per image: its camera draws, then its cloud (as camera() + cloud())
+                rng = keys.generator(seed, self.name, category, i)
+                camera = raster.random_camera(rng, s.distance, s.fov_deg, s.size)
+                pts, scale, shift = self._cloud_from(rng, params, category, i, s, out, table, buffer)
+                image[:] = 0
+                raster.splat_perspective(pts, camera, image, 255, scale, shift)
+                yield i, image

@@ -45,6 +45,7 @@ import numpy as np
 
 from pcfractal.core import ifs, keys, raster
 from pcfractal.core.chaos import CHAOS_FILL, DEFAULT_BOUND, chaos_game, cumulative
+from . import _kernels
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 
@@ -304,6 +305,27 @@ class FractalDB(ImageGenerator):
         raise RuntimeError(f"fractaldb category {category}: every weight row diverged")
 
     @staticmethod
+    def pixels(params, category, row, cycle, seed, s: FractalDBSettings, table=None, out=None, render_index=None, buffer=None):
+        """(cols, rows) int32 of ``_pixels(points(...))`` (the origin first): the orbit and
+        its extent from one kernel pass (``_kernels.orbit_with_stats``, the same numbers as
+        ``chaos_game``), then one pass to pixels. Same diverging-row rule as ``points``."""
+        table = weight_table(s.weight_rows, s.weight_step) if table is None else table
+        system, p = split_classes(params)
+        key = (category, row, cycle) if render_index is None else (category, row, cycle, render_index)
+        rng = keys.generator(seed, "fractaldb-points", *key)
+        for attempt in range(len(table)):
+            r = (row + attempt) % len(table)
+            pts, st = _kernels.orbit_with_stats(ifs.fluctuate(system, table[r]), s.n_points - 1, rng, probabilities=p, bound=s.bound, out=out, buffer=buffer)
+            if pts is not None:
+                cols = np.empty(pts.shape[0] + 1, dtype=np.int32)
+                rows = np.empty(pts.shape[0] + 1, dtype=np.int32)
+                # the origin (the authors' first point) takes part in the extent
+                if not _kernels.authors_pixels_from_stats(pts, s.size, s.pad, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols, rows):
+                    raise RuntimeError("fractaldb: a degenerate orbit (zero extent) cannot be drawn")
+                return cols, rows
+        raise RuntimeError(f"fractaldb category {category}: every weight row diverged")
+
+    @staticmethod
     def unflipped(cols, rows, category, row, k, cycle, seed, s: FractalDBSettings, image=None) -> np.ndarray:
         """Render ``k`` of a row before its flip: (size, size, C) uint8, C = 1 (gray) or 3."""
         channels = 3 if s.color == "color" else 1
@@ -339,14 +361,14 @@ class FractalDB(ImageGenerator):
         """Image ``index`` of ``category``: (size, size) uint8 (gray) or (size, size, 3) uint8 (color)."""
         s = settings
         row, flip, k, cycle = self.decompose(index, s)
-        pts = self.points(params, category, row, cycle, seed, s, render_index=k if s.render == "point" else None)
-        cols, rows = _pixels(pts, s.size, s.pad)
+        cols, rows = self.pixels(params, category, row, cycle, seed, s, render_index=k if s.render == "point" else None)
         return self.flipped(self.unflipped(cols, rows, category, row, k, cycle, seed, s), flip, s)
 
     def render_many(self, params, category, indices, seed, settings):
         s = settings
         table = weight_table(s.weight_rows, s.weight_step)
         out = np.empty((s.n_points - 1, 2))
+        draws = np.empty(_kernels.DRAW_CHUNK)
         buf = np.zeros((s.size, s.size, 3 if s.color == "color" else 1), dtype=np.uint8)
         points_key = render_key = None
         cols = rows = None
@@ -354,8 +376,7 @@ class FractalDB(ImageGenerator):
             row, flip, k, cycle = self.decompose(i, s)
             pk = (row, cycle, k if s.render == "point" else None)
             if pk != points_key:  # consecutive images of a row share its orbit
-                pts = self.points(params, category, row, cycle, seed, s, table, out, render_index=pk[2])
-                cols, rows = _pixels(pts, s.size, s.pad)
+                cols, rows = self.pixels(params, category, row, cycle, seed, s, table, out, render_index=pk[2], buffer=draws)
                 points_key = pk
                 render_key = None
             if (row, cycle, k) != render_key:  # the 4 flips of a render share it

@@ -120,3 +120,126 @@ def test_fractaldb_rejects_bad_modes():
     for bad, match in [({"render": "patch"}, "render must be one of"), ({"color": "rgb"}, "color must be one of"), ({"weight_step": 0.15}, "weight_step")]:
         with pytest.raises(ValueError, match=match):
             gen.settings(**bad)
+
+
+# -- fast paths: the same numbers as the plain path, bit for bit -----------------------------
+
+from pcfractal.core import ifs, raster  # noqa: E402
+from pcfractal.core.chaos import DRAW_CHUNK, chaos_game  # noqa: E402
+from pcfractal.images import _kernels  # noqa: E402
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("n", [1000, DRAW_CHUNK, 2 * DRAW_CHUNK + 17])
+def test_orbit_with_stats_equals_chaos_game(dim, n):
+    """Same points, same divergence verdict and the generator left in the same state
+    (a diverging orbit stops after its chunk), statistics = numpy's min/max/sums."""
+    diverged = 0
+    for k in range(12):
+        system = ifs.sample_uniform(np.random.default_rng(100 + k), dim=dim) * (1.0 if k % 3 else 1.6)
+        r1, r2 = np.random.default_rng(k), np.random.default_rng(k)
+        ref = chaos_game(system, n, r1)
+        pts, st = _kernels.orbit_with_stats(system, n, r2)
+        assert r1.random() == r2.random()
+        if ref is None:
+            assert pts is None
+            diverged += 1
+            continue
+        np.testing.assert_array_equal(pts, ref)
+        np.testing.assert_array_equal(st[0:2 * dim:2], ref.min(axis=0))
+        np.testing.assert_array_equal(st[1:2 * dim:2], ref.max(axis=0))
+        np.testing.assert_array_equal(st[2 * dim:], raster._column_sums(ref))
+        if dim == 3:
+            ok, scale, shift = raster.normalization_affine(ref)
+            ok2, scale2, shift2 = _kernels.normalization_from_stats(st, n, 3)
+            assert ok == ok2 and scale == scale2
+            np.testing.assert_array_equal(shift, shift2)
+        else:
+            cols, rows = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
+            cols2, rows2 = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
+            assert raster.authors_pixels(ref, 300, 6, cols, rows)
+            assert _kernels.authors_pixels_from_stats(ref, 300, 6, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols2, rows2)
+            np.testing.assert_array_equal(cols, cols2)
+            np.testing.assert_array_equal(rows, rows2)
+    assert 0 < diverged < 12  # both outcomes were exercised
+
+
+def _paste_reference(image, cols, rows, codes, colors, corner, blank):
+    """The paste rule restated cell by cell in Python (raster.paste_patches' docstring)."""
+    h, w = image.shape[:2]
+    for i in range(len(cols)):
+        code = int(codes[0] if len(codes) == 1 else codes[i])
+        bits = format(code, "09b")
+        for dr in range(3):
+            for dc in range(3):
+                r, c = rows[i] + corner + dr, cols[i] + corner + dc
+                if not (0 <= r < h and 0 <= c < w):
+                    continue
+                if bits[3 * dr + dc] == "1":
+                    image[h - 1 - r, c] = colors[i % len(colors)]
+                elif blank:
+                    image[h - 1 - r, c] = 0
+
+
+@pytest.mark.parametrize("channels,n_colors", [(1, 1), (3, 1), (3, 128)])
+@pytest.mark.parametrize("codes_kind", ["random", "one", "point"])
+@pytest.mark.parametrize("inside", [True, False])
+def test_paste_patches_fast_kernels_equal_the_rule(channels, n_colors, codes_kind, inside):
+    rng = np.random.default_rng(7)
+    size, n = 30, 400
+    lo, hi = (6, size - 6) if inside else (-2, size + 1)
+    cols = rng.integers(lo, hi, n).astype(np.int32)
+    rows = rng.integers(lo, hi, n).astype(np.int32)
+    codes = {"random": rng.integers(1, 512, n, dtype=np.int16), "one": np.array([0b101100111], np.int16), "point": np.array([16], np.int16)}[codes_kind]
+    colors = rng.integers(1, 256, (n_colors, channels)).astype(np.uint8)
+    for corner, blank in ((1, True), (-1, False), (1, False)):
+        got = np.full((size, size, channels), 9, np.uint8)
+        ref = got.copy()
+        raster.paste_patches(got, cols, rows, codes, colors, corner, blank)
+        _paste_reference(ref, cols, rows, codes, colors, corner, blank)
+        np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("views", ["sphere", "authors"])
+def test_exfractaldb_images_equal_the_plain_chaos_game_path(views):
+    """render_many's one-pass orbit + normalisation draws what chaos_game, normalization_affine
+    and splat_perspective draw (default 100k points: several draw chunks)."""
+    gen = get_generator("exfractaldb")
+    s = gen.settings(size=64, views=views, threshold=0.05)
+    classes = gen.make_classes(1, 2, s)
+    table = ifs.weight_table(s.weight_rows, 12)
+    many = {i: im.copy() for i, im in gen.render_many(classes.params[0], 0, [0, 1, 13], 5, s)}
+    from pcfractal.core import keys
+
+    for i in (0, 1, 13):
+        camera = gen.camera(0, i, 5, s)
+        rng = keys.generator(5, "exfractaldb", 0, i) if views == "sphere" else keys.generator(5, "exfractaldb-model", 0, i // 12)
+        if views == "sphere":
+            raster.random_camera(rng, s.distance, s.fov_deg, s.size)
+        row = i % len(table) if views == "sphere" else (i // 12) % len(table)
+        while True:
+            pts = chaos_game(ifs.fluctuate(classes.params[0], table[row]), s.n_points, rng)
+            if pts is not None and raster.normalization_affine(pts)[0]:
+                break
+            row = int(rng.integers(len(table)))
+        ok, scale, shift = raster.normalization_affine(pts)
+        img = np.zeros((s.size, s.size), np.uint8)
+        raster.splat_perspective(pts, camera, img, 255, scale, shift)
+        np.testing.assert_array_equal(many[i], img)
+
+
+@pytest.mark.parametrize("render", ["patch-random", "point"])
+def test_fractaldb_pixels_equal_the_plain_orbit_path(render):
+    """FractalDB.pixels (one-pass orbit + extent) = points() (chaos_game) + authors_pixels,
+    so every render draws the plain path's pixels (200k points: several draw chunks)."""
+    from pcfractal.images import fractaldb as fdb
+
+    gen = get_generator("fractaldb")
+    s = gen.settings(render=render, filling_rate=0.05, search_points=20000)
+    params = gen.make_classes(1, 4, s).params[0]
+    for row, k in ((0, 0), (3, 2), (24, 9)):
+        ri = k if render == "point" else None
+        cols, rows = gen.pixels(params, 0, row, 0, 4, s, render_index=ri)
+        c2, r2 = fdb._pixels(gen.points(params, 0, row, 0, 4, s, render_index=ri), s.size, s.pad)
+        np.testing.assert_array_equal(cols, c2)
+        np.testing.assert_array_equal(rows, r2)
