@@ -119,7 +119,7 @@ class CategoriesStage(Stage):
         cats = CategorySet(
             [c.params for c in result.categories],
             self.s.seed,
-            self.settings_dict(),
+            {k: v for k, v in self.settings_dict().items() if k != "seed"},  # as 0.1 wrote it: same bytes
             [{"block": c.block, "offset": c.offset, "variances": [float(v) for v in c.variances]} for c in result.categories],
             search_info,
         )
