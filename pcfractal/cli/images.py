@@ -43,6 +43,8 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_settings(p, ImagesSettings, title="what to make")
+    kind = next(a for a in p._actions if a.dest == "kind")
+    kind.choices = list_generators()  # the registry now, so a new generator module is a new --kind
     seen = {"--" + f.name.replace("_", "-") for f, _ in fields_of(ImagesSettings)}
     for kind, fields in _generator_fields().items():
         gen = get_generator(kind)

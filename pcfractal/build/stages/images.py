@@ -56,7 +56,7 @@ class ImagesSettings:
     """An image build: the generator (``kind``), its size, the writer options, and
     ``options``: overrides of the generator's own Settings fields (validated by it)."""
 
-    kind: str = field(default=None, metadata={"help": "the dataset: " + ", ".join(list_generators()), "choices": tuple(list_generators()), "required": True})
+    kind: str = field(default=None, metadata={"help": "the dataset: a registered image generator (the groups below)", "required": True})
     preset: str = field(default="tiny", metadata={"help": "tiny (each kind), or a paper size such as exfractaldb-1k, fractaldb-1k, rcdb-1k (see --help of --kind)"})
     count: int | None = field(default=None, metadata={"help": "classes (default: the preset's, or every category of --categories)", "metavar": "N"})
     per_category: int | None = field(default=None, metadata={"help": "images per class (default: the preset's; 1,000 for the paper sizes)", "metavar": "M"})

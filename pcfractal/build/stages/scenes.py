@@ -33,7 +33,9 @@ _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def _formats() -> tuple[str, ...]:
-    return ("mmdet3d", "glb", "ply")
+    from scene_builder.writers._base import formats
+
+    return tuple(formats())
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class ScenesSettings:
     count: int | None = field(default=None, metadata={"help": "scenes to make (default: the preset's; paper = 10,000)", "metavar": "N"})
     preset: str = field(default="tiny", metadata={"help": "build size: " + ", ".join(f"{k} ({v['scenes']:,} scenes)" for k, v in PRESETS.items()), "choices": tuple(PRESETS)})
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
-    format: str = field(default="mmdet3d", metadata={"help": "mmdet3d (info .pkl + .bin, what VoteNet trains on), or one glb/ply file per scene to look at", "choices": _formats()})
+    format: str = field(default="mmdet3d", metadata={"help": "a registered scene writer: mmdet3d (info .pkl + .bin, what VoteNet trains on), or glb/ply (one file per scene, to look at)"})
     val_fraction: float = field(default=0.1, metadata={"help": "share of scenes (the last ones) in the val split"})
     prefix: str = field(default="pcfractal", metadata={"help": "info file prefix: PREFIX_infos_train.pkl"})
     masks: bool = field(default=True, metadata={"help": "skip the instance/semantic mask files (enough for VoteNet with rotated boxes)"})
