@@ -84,10 +84,12 @@ def png_table(kind, images):
     print(f"\n[{kind}] PNG encode per image (mean over {len(images)} real images)")
     print(f"  {'encoder':<28} {'ms':>7} {'KiB':>8}")
     rows = [("Pillow level 6 (reference)", lambda im: pillow_png(im, 6)), ("Pillow level 1", lambda im: pillow_png(im, 1))]
+    for level in (1, 2, 3):
+        rows.append((f"ours isal level {level}", lambda im, lv=level: encode_gray(im, lv, encoder="isal")))
     for level in (0, 1, 2, 3, 6, 9):
-        rows.append((f"ours rle level {level}", lambda im, lv=level: encode_gray(im, lv, "rle")))
-    rows.append(("ours default-strategy level 1", lambda im: encode_gray(im, 1, "default")))
-    rows.append(("ours default-strategy level 6", lambda im: encode_gray(im, 6, "default")))
+        rows.append((f"ours zlib rle level {level}", lambda im, lv=level: encode_gray(im, lv, "rle", encoder="zlib")))
+    rows.append(("ours zlib default-strategy level 1", lambda im: encode_gray(im, 1, "default", encoder="zlib")))
+    rows.append(("ours zlib default-strategy level 6", lambda im: encode_gray(im, 6, "default", encoder="zlib")))
     out = {}
     for name, fn in rows:
         t = timed(lambda: [fn(im) for im in images], repeat=3) / len(images)
@@ -131,7 +133,7 @@ def unit_parts(stage: ImagesStage, category: int, n: int) -> dict:
     images = [im.copy() for _, im in gen.render_many(params, category, range(n), seed, gs)]
     t_render = (time.process_time() - t) / n
     t = time.process_time()
-    data = [png.encode(im, stage.s.png_level) for im in images]
+    data = [png.encode(im, stage.s.png_level, encoder=stage.s.png_encoder) for im in images]
     t_png = (time.process_time() - t) / n
     tmp = Path(tempfile.mkdtemp(prefix="bench_write_", dir="."))
     try:

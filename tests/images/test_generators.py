@@ -58,12 +58,14 @@ def test_other_seed_other_images(gen_and_classes):
 def test_png_round_trip_and_levels(gen_and_classes):
     gen, s, classes = gen_and_classes
     img = gen.render(classes.params[0], 0, 0, 3, s)
-    for level in (0, 1, 6, 9):
-        data = encode_gray(img, level)
-        with Image.open(io.BytesIO(data)) as im:
+    for encoder, level in (("isal", 0), ("isal", 1), ("isal", 3), ("zlib", 0), ("zlib", 1), ("zlib", 6), ("zlib", 9)):
+        data = encode_gray(img, level, encoder=encoder)
+        with Image.open(io.BytesIO(data)) as im:  # Pillow decodes both deflate streams
             assert im.mode == "L"
             np.testing.assert_array_equal(np.asarray(im), img)
-        assert encode_gray(img, level) == data
+        assert encode_gray(img, level, encoder=encoder) == data
+    with pytest.raises(ValueError, match="0..3 for the isal encoder"):
+        encode_gray(img, 6, encoder="isal")
 
 
 def test_settings_reject_bad_values():

@@ -158,7 +158,7 @@ def test_exfractaldb_reads_a_category_folder(tmp_path):
         (["--kind", "exfractaldb", "--preset", "rcdb-1k"], "unknown preset 'rcdb-1k' for --kind exfractaldb"),
         (["--kind", "voxels"], "invalid choice: 'voxels'"),
         (["--kind", "rcdb", "--per-category", "0"], "--per-category must be at least 1"),
-        (["--kind", "rcdb", "--png-level", "12"], "PNG compression level must be 0..9"),
+        (["--kind", "rcdb", "--png-level", "12"], "PNG compression level must be 0..3 for the isal encoder"),
         (["--kind", "fractaldb", "--filling-rate", "1.5"], "filling rate threshold"),
         (["--kind", "exfractaldb", "--categories", "/nonexistent/cats"], "no category file"),
     ],

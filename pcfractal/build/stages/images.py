@@ -62,7 +62,8 @@ class ImagesSettings:
     per_category: int | None = field(default=None, metadata={"help": "images per class (default: the preset's; 1,000 for the paper sizes)", "metavar": "M"})
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
     categories: Path | None = field(default=None, metadata={"help": "categories to render instead of a search: a category folder/file (exfractaldb, mvfractaldb) or the authors' CSV folder (fractaldb)"})
-    png_level: int = field(default=png.DEFAULT_LEVEL, metadata={"help": "zlib level 0-9 (1: fastest; see docs/IMAGES.md)"})
+    png_encoder: str = field(default=png.DEFAULT_ENCODER, metadata={"help": "deflate of the PNGs: isal (fastest) or zlib (smallest at high levels; see docs/IMAGES.md)", "choices": tuple(png.ENCODERS)})
+    png_level: int = field(default=png.DEFAULT_LEVEL, metadata={"help": "compression level: isal 0-3, zlib 0-9"})
     gallery: int = field(default=16, metadata={"help": "classes shown in gallery.png (0 = none)"})
     layout: str = field(default="folder", metadata={"help": "folder: OUT/train/{class}/*.png; shards: webdataset tars in OUT/shards/; both", "choices": LAYOUTS})
     shard_size: int = field(default=1000, metadata={"help": "images per tar shard"})
@@ -72,7 +73,7 @@ class ImagesSettings:
         keys.check_seed(self.seed)
         if self.kind not in list_generators():
             raise ValueError(f"--kind must be one of {', '.join(list_generators())}, got {self.kind!r}")
-        png.check_level(self.png_level)
+        png.check_level(self.png_level, self.png_encoder)
         for name in ("count", "per_category"):
             v = getattr(self, name)
             if v is not None and v < 1:
@@ -124,7 +125,7 @@ class ImagesStage(Stage):
 
     def settings_dict(self) -> dict:
         d = {"kind": self.s.kind, "preset": self.s.preset, "seed": self.s.seed, "count": self.count, "per_category": self.per_cat,
-             "png_level": self.s.png_level, "settings": settings_dict(self.gs)}
+             "png_level": self.s.png_level, "png_encoder": self.s.png_encoder, "settings": settings_dict(self.gs)}
         if self.s.categories is not None:
             d["categories_sha256"] = self.imported_digest
         else:
@@ -193,7 +194,7 @@ class ImagesStage(Stage):
             folder = f"{TRAIN_DIR}/{class_name(k)}"
             total = 0
             for i, image in self.gen.render_many(self.classes.params[k], k, range(self.per_cat), self.s.seed, self.gs):
-                data = png.encode(image, self.s.png_level)
+                data = png.encode(image, self.s.png_level, encoder=self.s.png_encoder)
                 w.write(f"{folder}/{self.gen.image_name(k, i)}", data)
                 total += len(data)
             w.sync()
@@ -206,7 +207,7 @@ class ImagesStage(Stage):
 
     def _shard_samples(self, k: int):
         for c, i in shard_samples(self.count, self.per_cat, k, self.s.shard_size):
-            data = png.encode(self.gen.render(self.classes.params[c], c, i, self.s.seed, self.gs), self.s.png_level)
+            data = png.encode(self.gen.render(self.classes.params[c], c, i, self.s.seed, self.gs), self.s.png_level, encoder=self.s.png_encoder)
             yield self.gen.image_name(c, i).rsplit(".", 1)[0], {"png": data, "cls": str(c).encode()}
 
     def finish(self, ctx: RunContext, results: list) -> dict:
@@ -237,7 +238,7 @@ class ImagesStage(Stage):
         if s.layout != "folder":
             where.append(self.info["shard_pattern"])
         return f"images ({s.kind}): {self.count} classes x {self.per_cat} images -> {ctx.folder.given}", [
-            ("image", f"{getattr(self.gs, 'size', '?')} px PNG (zlib level {s.png_level})"),
+            ("image", f"{getattr(self.gs, 'size', '?')} px PNG ({s.png_encoder} level {s.png_level})"),
             ("throughput", f"{self.count * self.per_cat / max(secs, 1e-9):,.0f} images/s (resumed units included)"),
             ("files", ", ".join(where + [CLASSES_FILE, SUMMARY_FILE, CARD_FILE] + ([GALLERY_FILE] if s.gallery else []))),
         ]
@@ -282,7 +283,7 @@ def plan_images(stage: ImagesStage, probe: bool) -> Plan:
         classes = stage.classes or stage.gen.make_classes(1, s.seed, gs)
         stage.gen.render(classes.params[0], 0, 0, s.seed, gs)  # load the compiled kernels
         t = time.perf_counter()
-        sizes = [len(png.encode(stage.gen.render(classes.params[0], 0, i, s.seed, gs), s.png_level)) for i in (1, 2)]
+        sizes = [len(png.encode(stage.gen.render(classes.params[0], 0, i, s.seed, gs), s.png_level, encoder=s.png_encoder)) for i in (1, 2)]
         per_image = (time.perf_counter() - t) / 2
         pngb = sum(sizes) // 2
         unit_seconds = per_image * stage.per_cat * (1.1 if s.layout != "both" else 2.2)
