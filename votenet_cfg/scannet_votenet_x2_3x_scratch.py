@@ -1,8 +1,4 @@
-# Baseline for the x2 backbone: VoteNet with PointNet++ x2 on ScanNetV2 from
-# scratch (mmdet3d's ScanNet config with the wider model of
-# _base_/pointnet2-x2.py).
-_base_ = [
-    'mmdet3d::votenet/votenet_8xb8_scannet-3d.py', './_base_/pointnet2-x2.py'
-]
-custom_imports = dict(imports=['pcfractal.mmdet3d'], allow_failed_imports=False)
+# Baseline for the x2 backbone on mmdet3d's 3x schedule: VoteNet with
+# PointNet++ x2 (_base_/pointnet2-x2.py) on ScanNetV2 from scratch.
+_base_ = ["./scannet_votenet_3x_scratch.py", "./_base_/pointnet2-x2.py"]
 model = dict(backbone=_base_.x2_backbone, bbox_head=_base_.x2_bbox_head)

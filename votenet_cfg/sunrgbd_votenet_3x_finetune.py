@@ -1,13 +1,8 @@
-# VoteNet on SUN RGB-D, backbone initialised from fractal pre-training; the
-# rest is the scratch baseline sunrgbd_votenet_scratch.py (mmdet3d's
-# votenet_8xb16_sunrgbd-3d config). The heads start from scratch.
-#   python tools/train.py votenet_cfg/sunrgbd_votenet_finetune.py \
+# VoteNet on SUN RGB-D on mmdet3d's 3x schedule, backbone initialised from
+# fractal pre-training; the rest is sunrgbd_votenet_3x_scratch.py. The heads
+# start from scratch.
+#   python tools/train.py votenet_cfg/sunrgbd_votenet_3x_finetune.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAINED.pth
-# PRETRAINED may come from any PointNet++ pre-training config here, detection
-# (pretrain_votenet_fractal*.py) or classification (pretrain_cls_pcfractaldb.py).
-_base_ = ['./sunrgbd_votenet_scratch.py']
-pretrained = 'work_dirs/pretrain_votenet_fractal/epoch_36.pth'
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
+_base_ = ["./sunrgbd_votenet_3x_scratch.py"]
+pretrained = "work_dirs/pretrain_votenet_fractal/epoch_36.pth"
+model = dict(backbone=dict(init_cfg=dict(type="Pretrained", checkpoint=pretrained, prefix="backbone.")))

@@ -1,6 +1,14 @@
-# Baseline: VoteNet on SUN RGB-D from scratch, exactly mmdet3d's config
-# (votenet_8xb16_sunrgbd-3d: 10 classes, 20,000 points, 36 epochs); pcfractal
-# only adds the CPU point ops so that it also runs without CUDA.
-#   python tools/train.py votenet_cfg/sunrgbd_votenet_scratch.py
-_base_ = ['mmdet3d::votenet/votenet_8xb16_sunrgbd-3d.py']
-custom_imports = dict(imports=['pcfractal.mmdet3d'], allow_failed_imports=False)
+# Baseline on mmdet3d's schedule: VoteNet on SUN RGB-D from scratch, exactly
+# mmdet3d's config (votenet_8xb16_sunrgbd-3d: 10 classes, 20,000 points, AdamW 0.008,
+# 36 epochs over the scenes x5, batch 16 per GPU on 8 GPUs); pcfractal adds
+# the CPU point ops and keeps the best and last checkpoints.
+# Its scratch result (mmdet3d's README: 59.78 / 35.77) is above the paper's
+# scratch row, which used facebookresearch/votenet's recipe: for the paper's
+# comparison use sunrgbd_votenet_paper_scratch.py.
+#   python tools/train.py votenet_cfg/sunrgbd_votenet_3x_scratch.py
+_base_ = ["mmdet3d::votenet/votenet_8xb16_sunrgbd-3d.py"]
+from pcfractal.mmdet3d.recipes import keep_best_checkpoints  # noqa: E402
+
+custom_imports = dict(imports=["pcfractal.mmdet3d"], allow_failed_imports=False)
+recipe = "3x"
+globals().update(keep_best_checkpoints(interval=4))

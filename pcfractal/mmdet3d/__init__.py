@@ -14,15 +14,25 @@ On import it
   PointNet++ and VoteNet train and evaluate on CPU tensors; CUDA tensors keep
   mmcv's kernels (:mod:`pcfractal.mmdet3d.cpu_ops`);
 * makes mmengine load its own checkpoints under torch >= 2.6, for ``resume``,
-  ``load_from`` and ``Pretrained`` init (:mod:`pcfractal.mmdet3d.checkpoint`).
+  ``load_from`` and ``Pretrained`` init (:mod:`pcfractal.mmdet3d.checkpoint`);
+* registers the fractal datasets and transforms, ``FractalVoteHead`` (bounded
+  evaluation with 1,000 classes), ``UniformSizeBBoxCoder``,
+  ``PointNet2Classifier``, the metrics and ``BNMomentumHook`` (the paper's
+  recipe).
+
+What the configs derive from their parents (recipes, the pre-training
+target, limited-data subsets) is in :mod:`pcfractal.mmdet3d.recipes`; the
+converter of facebookresearch/votenet checkpoints in
+:mod:`pcfractal.mmdet3d.votenet_checkpoint`.
 
 Both steps are idempotent and can be undone with each module's
 ``uninstall()``. Install the stack with ``scripts/install_mmdet3d.sh``.
 """
+
 from . import checkpoint, cpu_ops
 
 cpu_ops.install()
 checkpoint.install()
-from . import datasets, metrics, models, transforms  # noqa: E402,F401  registers pcfractal's datasets, transforms, models, metrics
+from . import datasets, hooks, metrics, models, transforms  # noqa: E402,F401  registers pcfractal's datasets, transforms, models, metrics, hooks
 
-__all__ = ['checkpoint', 'cpu_ops']
+__all__ = ["checkpoint", "cpu_ops"]

@@ -35,15 +35,16 @@ Public API::
     is_installed()
     load_from_local(filename, map_location=None)   # the loader itself
 """
+
 from __future__ import annotations
 
 import os.path as osp
 
 import torch
 
-__all__ = ['install', 'uninstall', 'is_installed', 'load_from_local']
+__all__ = ["install", "uninstall", "is_installed", "load_from_local"]
 
-_LOCAL_PREFIX = ''  # mmengine's scheme for plain file paths
+_LOCAL_PREFIX = ""  # mmengine's scheme for plain file paths
 
 
 def load_from_local(filename, map_location=None):
@@ -64,7 +65,7 @@ def load_from_local(filename, map_location=None):
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
+        raise FileNotFoundError(f"{filename} can not be found.")
     return torch.load(filename, map_location=map_location, weights_only=False)
 
 
@@ -72,21 +73,19 @@ def install() -> None:
     """Make mmengine load local checkpoints with ``weights_only=False``
     (idempotent)."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes=_LOCAL_PREFIX, loader=load_from_local, force=True)
+
+    CheckpointLoader.register_scheme(prefixes=_LOCAL_PREFIX, loader=load_from_local, force=True)
 
 
 def uninstall() -> None:
     """Register mmengine's own local loader again."""
     from mmengine.runner import checkpoint as mmengine_checkpoint
-    mmengine_checkpoint.CheckpointLoader.register_scheme(
-        prefixes=_LOCAL_PREFIX,
-        loader=mmengine_checkpoint.load_from_local,
-        force=True)
+
+    mmengine_checkpoint.CheckpointLoader.register_scheme(prefixes=_LOCAL_PREFIX, loader=mmengine_checkpoint.load_from_local, force=True)
 
 
 def is_installed() -> bool:
     """Whether local paths are loaded by :func:`load_from_local`."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    return CheckpointLoader._get_checkpoint_loader(
-        'checkpoint.pth') is load_from_local
+
+    return CheckpointLoader._get_checkpoint_loader("checkpoint.pth") is load_from_local

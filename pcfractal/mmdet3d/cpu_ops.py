@@ -74,6 +74,7 @@ and the CPU functions themselves (no autograd, torch tensors in and out):
 ``points_in_boxes_all_cpu``, ``points_in_boxes_part_cpu`` (+ the
 ``*_backward_cpu`` of the three differentiable ops).
 """
+
 from __future__ import annotations
 
 import functools
@@ -86,19 +87,29 @@ import numpy as np
 import torch
 
 __all__ = [
-    'install', 'uninstall', 'is_installed', 'furthest_point_sample_cpu',
-    'furthest_point_sample_with_dist_cpu', 'ball_query_cpu',
-    'grouping_operation_cpu', 'grouping_operation_backward_cpu',
-    'gather_points_cpu', 'gather_points_backward_cpu', 'three_nn_cpu',
-    'three_interpolate_cpu', 'three_interpolate_backward_cpu', 'knn_cpu',
-    'points_in_boxes_all_cpu', 'points_in_boxes_part_cpu'
+    "install",
+    "uninstall",
+    "is_installed",
+    "furthest_point_sample_cpu",
+    "furthest_point_sample_with_dist_cpu",
+    "ball_query_cpu",
+    "grouping_operation_cpu",
+    "grouping_operation_backward_cpu",
+    "gather_points_cpu",
+    "gather_points_backward_cpu",
+    "three_nn_cpu",
+    "three_interpolate_cpu",
+    "three_interpolate_backward_cpu",
+    "knn_cpu",
+    "points_in_boxes_all_cpu",
+    "points_in_boxes_part_cpu",
 ]
 
 
 # --------------------------------------------------------------------------
 # numba kernels (serial, see the module docstring)
 # --------------------------------------------------------------------------
-@numba.njit(cache=True, nogil=True, inline='always')
+@numba.njit(cache=True, nogil=True, inline="always")
 def _xyz_distance(xyz, b, i, k):  # pragma: no cover - compiled
     dx = xyz[b, k, 0] - xyz[b, i, 0]
     dy = xyz[b, k, 1] - xyz[b, i, 1]
@@ -106,7 +117,7 @@ def _xyz_distance(xyz, b, i, k):  # pragma: no cover - compiled
     return dx * dx + dy * dy + dz * dz
 
 
-@numba.njit(cache=True, nogil=True, inline='always')
+@numba.njit(cache=True, nogil=True, inline="always")
 def _table_distance(dist, b, i, k):  # pragma: no cover - compiled
     return dist[b, i, k]
 
@@ -145,8 +156,7 @@ _fps_dist_kernel = _make_fps_kernel(_table_distance)
 
 
 @numba.njit(cache=True, nogil=True)
-def _ball_query_kernel(xyz, centers, min_r2, max_r2, nsample,
-                       idx):  # pragma: no cover - compiled
+def _ball_query_kernel(xyz, centers, min_r2, max_r2, nsample, idx):  # pragma: no cover - compiled
     batch, n = xyz.shape[0], xyz.shape[1]
     m = centers.shape[1]
     for b in range(batch):
@@ -273,12 +283,10 @@ def _as_numpy_float(t: torch.Tensor) -> np.ndarray:
 
 def _check_xyz(name: str, t: torch.Tensor) -> None:
     if t.dim() != 3 or t.shape[2] != 3:
-        raise ValueError(f'{name} must have shape (B, N, 3), got '
-                         f'{tuple(t.shape)}')
+        raise ValueError(f"{name} must have shape (B, N, 3), got {tuple(t.shape)}")
 
 
-def furthest_point_sample_cpu(points_xyz: torch.Tensor,
-                              num_points: int) -> torch.Tensor:
+def furthest_point_sample_cpu(points_xyz: torch.Tensor, num_points: int) -> torch.Tensor:
     """Furthest point sampling on the CPU (mmcv ``furthest_point_sample``).
 
     Args:
@@ -289,7 +297,7 @@ def furthest_point_sample_cpu(points_xyz: torch.Tensor,
     Returns:
         Tensor: int32 (B, M) indices, the first one always 0.
     """
-    _check_xyz('points_xyz', points_xyz)
+    _check_xyz("points_xyz", points_xyz)
     num_points = int(num_points)
     batch = points_xyz.shape[0]
     out = np.zeros((batch, max(num_points, 0)), dtype=np.int32)
@@ -298,23 +306,19 @@ def furthest_point_sample_cpu(points_xyz: torch.Tensor,
     return torch.from_numpy(out)
 
 
-def furthest_point_sample_with_dist_cpu(points_dist: torch.Tensor,
-                                        num_points: int) -> torch.Tensor:
+def furthest_point_sample_with_dist_cpu(points_dist: torch.Tensor, num_points: int) -> torch.Tensor:
     """FPS from a precomputed (B, N, N) distance matrix (mmcv
     ``furthest_point_sample_with_dist``); int32 (B, M) indices."""
     if points_dist.dim() != 3 or points_dist.shape[1] != points_dist.shape[2]:
-        raise ValueError('points_dist must have shape (B, N, N), got '
-                         f'{tuple(points_dist.shape)}')
+        raise ValueError(f"points_dist must have shape (B, N, N), got {tuple(points_dist.shape)}")
     num_points = int(num_points)
-    out = np.zeros((points_dist.shape[0], max(num_points, 0)),
-                   dtype=np.int32)
+    out = np.zeros((points_dist.shape[0], max(num_points, 0)), dtype=np.int32)
     if num_points > 0 and points_dist.shape[1] > 0:
         _fps_dist_kernel(_as_numpy_float(points_dist), num_points, out)
     return torch.from_numpy(out)
 
 
-def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int,
-                   xyz: torch.Tensor, center_xyz: torch.Tensor) -> torch.Tensor:
+def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int, xyz: torch.Tensor, center_xyz: torch.Tensor) -> torch.Tensor:
     """Ball query on the CPU (mmcv ``ball_query``, non-stacked form).
 
     Args:
@@ -328,8 +332,8 @@ def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int,
         Tensor: int32 (B, M, S) point indices; missing slots repeat the first
         hit, a centre without hits gets zeros.
     """
-    _check_xyz('xyz', xyz)
-    _check_xyz('center_xyz', center_xyz)
+    _check_xyz("xyz", xyz)
+    _check_xyz("center_xyz", center_xyz)
     batch, m = center_xyz.shape[:2]
     sample_num = int(sample_num)
     idx = np.zeros((batch, m, sample_num), dtype=np.int32)
@@ -343,8 +347,7 @@ def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int,
     return torch.from_numpy(idx)
 
 
-def three_nn_cpu(target: torch.Tensor,
-                 source: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def three_nn_cpu(target: torch.Tensor, source: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Three nearest neighbours on the CPU (mmcv ``three_nn``).
 
     Args:
@@ -355,8 +358,8 @@ def three_nn_cpu(target: torch.Tensor,
         tuple[Tensor, Tensor]: distances (B, N, 3), ``sqrt`` of the squared
         distances, in target's dtype, and int32 indices (B, N, 3).
     """
-    _check_xyz('target', target)
-    _check_xyz('source', source)
+    _check_xyz("target", target)
+    _check_xyz("source", source)
     batch, n = target.shape[:2]
     tgt = _as_numpy_float(target)
     src = _as_numpy_float(source).astype(tgt.dtype, copy=False)
@@ -367,10 +370,7 @@ def three_nn_cpu(target: torch.Tensor,
     return dist, torch.from_numpy(idx)
 
 
-def knn_cpu(k: int,
-            xyz: torch.Tensor,
-            center_xyz: Optional[torch.Tensor] = None,
-            transposed: bool = False) -> torch.Tensor:
+def knn_cpu(k: int, xyz: torch.Tensor, center_xyz: Optional[torch.Tensor] = None, transposed: bool = False) -> torch.Tensor:
     """k nearest neighbours on the CPU (mmcv ``knn``).
 
     Args:
@@ -383,14 +383,14 @@ def knn_cpu(k: int,
     Returns:
         Tensor: int32 (B, k, M) indices, nearest first (missing ones 0).
     """
-    assert 0 < k < 100, 'k should be in range(0, 100)'
+    assert 0 < k < 100, "k should be in range(0, 100)"
     if center_xyz is None:
         center_xyz = xyz
     if transposed:
         xyz = xyz.transpose(2, 1)
         center_xyz = center_xyz.transpose(2, 1)
-    _check_xyz('xyz', xyz)
-    _check_xyz('center_xyz', center_xyz)
+    _check_xyz("xyz", xyz)
+    _check_xyz("center_xyz", center_xyz)
     batch, m = center_xyz.shape[:2]
     pts = _as_numpy_float(xyz)
     ctr = _as_numpy_float(center_xyz).astype(pts.dtype, copy=False)
@@ -406,8 +406,7 @@ def _expand_idx(indices: torch.Tensor, channels: int) -> torch.Tensor:
     return flat.expand(-1, channels, -1)
 
 
-def grouping_operation_cpu(features: torch.Tensor,
-                           indices: torch.Tensor) -> torch.Tensor:
+def grouping_operation_cpu(features: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """(B, C, N) features, (B, M, S) indices -> (B, C, M, S)."""
     batch, channels = features.shape[:2]
     _, m, s = indices.shape
@@ -415,25 +414,20 @@ def grouping_operation_cpu(features: torch.Tensor,
     return out.view(batch, channels, m, s)
 
 
-def grouping_operation_backward_cpu(grad_out: torch.Tensor,
-                                    indices: torch.Tensor,
-                                    n: int) -> torch.Tensor:
+def grouping_operation_backward_cpu(grad_out: torch.Tensor, indices: torch.Tensor, n: int) -> torch.Tensor:
     """(B, C, M, S) gradient -> (B, C, N), summing repeated indices."""
     batch, channels = grad_out.shape[:2]
     grad = grad_out.new_zeros(batch, channels, n)
-    grad.scatter_add_(2, _expand_idx(indices, channels),
-                      grad_out.reshape(batch, channels, -1))
+    grad.scatter_add_(2, _expand_idx(indices, channels), grad_out.reshape(batch, channels, -1))
     return grad
 
 
-def gather_points_cpu(features: torch.Tensor,
-                      indices: torch.Tensor) -> torch.Tensor:
+def gather_points_cpu(features: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """(B, C, N) features, (B, M) indices -> (B, C, M)."""
     return torch.gather(features, 2, _expand_idx(indices, features.shape[1]))
 
 
-def gather_points_backward_cpu(grad_out: torch.Tensor, indices: torch.Tensor,
-                               n: int) -> torch.Tensor:
+def gather_points_backward_cpu(grad_out: torch.Tensor, indices: torch.Tensor, n: int) -> torch.Tensor:
     """(B, C, M) gradient -> (B, C, N), summing repeated indices."""
     batch, channels = grad_out.shape[:2]
     grad = grad_out.new_zeros(batch, channels, n)
@@ -441,8 +435,7 @@ def gather_points_backward_cpu(grad_out: torch.Tensor, indices: torch.Tensor,
     return grad
 
 
-def three_interpolate_cpu(features: torch.Tensor, indices: torch.Tensor,
-                          weight: torch.Tensor) -> torch.Tensor:
+def three_interpolate_cpu(features: torch.Tensor, indices: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """(B, C, M) features, (B, N, 3) indices and weights -> (B, C, N).
 
     ``out = w0 * f[i0] + w1 * f[i1] + w2 * f[i2]``, summed in that order.
@@ -452,32 +445,24 @@ def three_interpolate_cpu(features: torch.Tensor, indices: torch.Tensor,
     g = torch.gather(features, 2, _expand_idx(indices, channels))
     g = g.view(batch, channels, n, 3)
     w = weight.to(features.dtype).unsqueeze(1)
-    return (g[..., 0] * w[..., 0] + g[..., 1] * w[..., 1] +
-            g[..., 2] * w[..., 2])
+    return g[..., 0] * w[..., 0] + g[..., 1] * w[..., 1] + g[..., 2] * w[..., 2]
 
 
-def three_interpolate_backward_cpu(grad_out: torch.Tensor,
-                                   indices: torch.Tensor,
-                                   weight: torch.Tensor,
-                                   m: int) -> torch.Tensor:
+def three_interpolate_backward_cpu(grad_out: torch.Tensor, indices: torch.Tensor, weight: torch.Tensor, m: int) -> torch.Tensor:
     """(B, C, N) gradient -> (B, C, M) gradient of the features."""
     batch, channels = grad_out.shape[:2]
     contrib = grad_out.unsqueeze(-1) * weight.to(grad_out.dtype).unsqueeze(1)
     grad = grad_out.new_zeros(batch, channels, m)
-    grad.scatter_add_(2, _expand_idx(indices, channels),
-                      contrib.reshape(batch, channels, -1))
+    grad.scatter_add_(2, _expand_idx(indices, channels), contrib.reshape(batch, channels, -1))
     return grad
 
 
-def _points_in_boxes_mask(points: torch.Tensor,
-                          boxes: torch.Tensor) -> torch.Tensor:
+def _points_in_boxes_mask(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     """(B, M, 3) points, (B, T, 7) boxes -> bool (B, M, T)."""
     if points.shape[0] != boxes.shape[0]:
-        raise ValueError('points and boxes need the same batch size, got '
-                         f'{points.shape[0]} and {boxes.shape[0]}')
+        raise ValueError(f"points and boxes need the same batch size, got {points.shape[0]} and {boxes.shape[0]}")
     if boxes.shape[2] != 7 or points.shape[2] != 3:
-        raise ValueError('expected points (B, M, 3) and boxes (B, T, 7), got '
-                         f'{tuple(points.shape)} and {tuple(boxes.shape)}')
+        raise ValueError(f"expected points (B, M, 3) and boxes (B, T, 7), got {tuple(points.shape)} and {tuple(boxes.shape)}")
     dtype = points.dtype if points.is_floating_point() else torch.float32
     if dtype not in (torch.float32, torch.float64):
         dtype = torch.float32
@@ -485,8 +470,7 @@ def _points_in_boxes_mask(points: torch.Tensor,
     bx = boxes.to(dtype).unsqueeze(1)  # (B, 1, T, 7)
     x, y, z = pts[..., 0], pts[..., 1], pts[..., 2]
     cx, cy, cz = bx[..., 0], bx[..., 1], bx[..., 2]
-    x_size, y_size, z_size, rz = bx[..., 3], bx[..., 4], bx[..., 5], bx[...,
-                                                                        6]
+    x_size, y_size, z_size, rz = bx[..., 3], bx[..., 4], bx[..., 5], bx[..., 6]
     cz = cz + z_size / 2.0  # boxes store the bottom centre
     inside = ~(torch.abs(z - cz) > z_size / 2.0)
     cosa = torch.cos(-rz)
@@ -500,8 +484,7 @@ def _points_in_boxes_mask(points: torch.Tensor,
     return inside
 
 
-def points_in_boxes_all_cpu(points: torch.Tensor,
-                            boxes: torch.Tensor) -> torch.Tensor:
+def points_in_boxes_all_cpu(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     """Which boxes hold each point (mmcv ``points_in_boxes_all``).
 
     Args:
@@ -515,8 +498,7 @@ def points_in_boxes_all_cpu(points: torch.Tensor,
     return _points_in_boxes_mask(points, boxes).to(torch.int32)
 
 
-def points_in_boxes_part_cpu(points: torch.Tensor,
-                             boxes: torch.Tensor) -> torch.Tensor:
+def points_in_boxes_part_cpu(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     """First box holding each point (mmcv ``points_in_boxes_part``).
 
     Returns:
@@ -547,35 +529,26 @@ def _fps_dist_forward(ctx, points_dist, num_points):
     return out
 
 
-def _ball_query_forward(ctx,
-                        min_radius,
-                        max_radius,
-                        sample_num,
-                        xyz,
-                        center_xyz,
-                        xyz_batch_cnt=None,
-                        center_xyz_batch_cnt=None):
+def _ball_query_forward(ctx, min_radius, max_radius, sample_num, xyz, center_xyz, xyz_batch_cnt=None, center_xyz_batch_cnt=None):
     if xyz_batch_cnt is not None and center_xyz_batch_cnt is not None:
         raise NotImplementedError(
-            'pcfractal.mmdet3d.cpu_ops: the stacked form of ball_query '
-            '(xyz_batch_cnt) has no CPU version; pass (B, N, 3) tensors or '
-            'run on a CUDA device.')
+            "pcfractal.mmdet3d.cpu_ops: the stacked form of ball_query "
+            "(xyz_batch_cnt) has no CPU version; pass (B, N, 3) tensors or "
+            "run on a CUDA device."
+        )
     assert min_radius < max_radius
     idx = ball_query_cpu(min_radius, max_radius, sample_num, xyz, center_xyz)
     ctx.mark_non_differentiable(idx)
     return idx
 
 
-def _grouping_forward(ctx,
-                      features,
-                      indices,
-                      features_batch_cnt=None,
-                      indices_batch_cnt=None):
+def _grouping_forward(ctx, features, indices, features_batch_cnt=None, indices_batch_cnt=None):
     if features_batch_cnt is not None and indices_batch_cnt is not None:
         raise NotImplementedError(
-            'pcfractal.mmdet3d.cpu_ops: the stacked form of '
-            'grouping_operation (features_batch_cnt) has no CPU version; '
-            'pass (B, C, N) features or run on a CUDA device.')
+            "pcfractal.mmdet3d.cpu_ops: the stacked form of "
+            "grouping_operation (features_batch_cnt) has no CPU version; "
+            "pass (B, C, N) features or run on a CUDA device."
+        )
     ctx.for_backwards = (indices, features.shape[2])
     return grouping_operation_cpu(features, indices)
 
@@ -602,8 +575,7 @@ def _three_nn_forward(ctx, target, source):
 
 
 def _three_interpolate_forward(ctx, features, indices, weight):
-    ctx.three_interpolate_for_backward = (indices, weight,
-                                          features.shape[2])
+    ctx.three_interpolate_for_backward = (indices, weight, features.shape[2])
     return three_interpolate_cpu(features, indices, weight)
 
 
@@ -622,37 +594,30 @@ def _knn_forward(ctx, k, xyz, center_xyz=None, transposed=False):
 # (module, class, CPU forward, CPU backward or None when the original
 # backward only returns Nones and works on any device)
 _FUNCTION_PATCHES = (
-    ('mmcv.ops.furthest_point_sample', 'FurthestPointSampling', _fps_forward,
-     None),
-    ('mmcv.ops.furthest_point_sample', 'FurthestPointSamplingWithDist',
-     _fps_dist_forward, None),
-    ('mmcv.ops.ball_query', 'BallQuery', _ball_query_forward, None),
-    ('mmcv.ops.group_points', 'GroupingOperation', _grouping_forward,
-     _grouping_backward),
-    ('mmcv.ops.gather_points', 'GatherPoints', _gather_forward,
-     _gather_backward),
-    ('mmcv.ops.three_nn', 'ThreeNN', _three_nn_forward, None),
-    ('mmcv.ops.three_interpolate', 'ThreeInterpolate',
-     _three_interpolate_forward, _three_interpolate_backward),
-    ('mmcv.ops.knn', 'KNN', _knn_forward, None),
+    ("mmcv.ops.furthest_point_sample", "FurthestPointSampling", _fps_forward, None),
+    ("mmcv.ops.furthest_point_sample", "FurthestPointSamplingWithDist", _fps_dist_forward, None),
+    ("mmcv.ops.ball_query", "BallQuery", _ball_query_forward, None),
+    ("mmcv.ops.group_points", "GroupingOperation", _grouping_forward, _grouping_backward),
+    ("mmcv.ops.gather_points", "GatherPoints", _gather_forward, _gather_backward),
+    ("mmcv.ops.three_nn", "ThreeNN", _three_nn_forward, None),
+    ("mmcv.ops.three_interpolate", "ThreeInterpolate", _three_interpolate_forward, _three_interpolate_backward),
+    ("mmcv.ops.knn", "KNN", _knn_forward, None),
 )
 
 _PLAIN_PATCHES = (
-    ('mmcv.ops.points_in_boxes', 'points_in_boxes_all',
-     points_in_boxes_all_cpu),
-    ('mmcv.ops.points_in_boxes', 'points_in_boxes_part',
-     points_in_boxes_part_cpu),
+    ("mmcv.ops.points_in_boxes", "points_in_boxes_all", points_in_boxes_all_cpu),
+    ("mmcv.ops.points_in_boxes", "points_in_boxes_part", points_in_boxes_part_cpu),
 )
 
 # Modules known to bind the plain functions by name; imported by install()
 # so that the rebinding below reaches them even before mmdet3d imports them.
 _PLAIN_USERS = (
-    'mmcv.ops',
-    'mmdet3d.structures.bbox_3d.base_box3d',
-    'mmdet3d.models.middle_encoders.sparse_encoder',
+    "mmcv.ops",
+    "mmdet3d.structures.bbox_3d.base_box3d",
+    "mmdet3d.models.middle_encoders.sparse_encoder",
 )
 
-_MARK = '_pcfractal_cpu_ops'
+_MARK = "_pcfractal_cpu_ops"
 
 
 def _first_tensor(args, kwargs) -> Optional[torch.Tensor]:
@@ -664,15 +629,14 @@ def _first_tensor(args, kwargs) -> Optional[torch.Tensor]:
 
 def _runs_on_cpu(args, kwargs) -> bool:
     t = _first_tensor(args, kwargs)
-    return t is not None and t.device.type == 'cpu'
+    return t is not None and t.device.type == "cpu"
 
 
-def _patch_function(cls, cpu_forward: Callable,
-                    cpu_backward: Optional[Callable]) -> None:
+def _patch_function(cls, cpu_forward: Callable, cpu_backward: Optional[Callable]) -> None:
     if _MARK in cls.__dict__:
         return
-    cuda_forward = cls.__dict__['forward']
-    cuda_backward = cls.__dict__['backward']
+    cuda_forward = cls.__dict__["forward"]
+    cuda_backward = cls.__dict__["backward"]
     orig_fwd = cuda_forward.__func__
     orig_bwd = cuda_backward.__func__
 
@@ -685,7 +649,7 @@ def _patch_function(cls, cpu_forward: Callable,
 
     @functools.wraps(orig_bwd)
     def backward(ctx, *grads):
-        if cpu_backward is not None and getattr(ctx, '_pcfractal_cpu', False):
+        if cpu_backward is not None and getattr(ctx, "_pcfractal_cpu", False):
             return cpu_backward(ctx, *grads)
         return orig_bwd(ctx, *grads)
 
@@ -718,7 +682,7 @@ def _wrap_plain(orig: Callable, cpu_impl: Callable) -> Callable:
 
     @functools.wraps(orig)
     def wrapper(points, boxes, *args, **kwargs):
-        if points.device.type == 'cpu':
+        if points.device.type == "cpu":
             return cpu_impl(points, boxes, *args, **kwargs)
         return orig(points, boxes, *args, **kwargs)
 
@@ -773,5 +737,5 @@ def uninstall() -> None:
 
 def is_installed() -> bool:
     """Whether :func:`install` is in effect."""
-    mod = sys.modules.get('mmcv.ops.furthest_point_sample')
+    mod = sys.modules.get("mmcv.ops.furthest_point_sample")
     return mod is not None and _MARK in vars(mod.FurthestPointSampling)

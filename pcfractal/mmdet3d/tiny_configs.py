@@ -9,18 +9,19 @@ after its ``_base_`` line (mmengine reads a config whose first statement is
 ``_base_`` as an old-style config, and leaves imported functions out of the
 resolved config, which thus holds exactly what the config sets)::
 
-    _base_ = ['./scannet_votenet_finetune.py', './_base_/tiny.py']
+    _base_ = ['./scannet_votenet_paper_finetune.py', './_base_/tiny.py']
     from pcfractal.mmdet3d.tiny_configs import tiny_finetune  # noqa: E402
 
     globals().update(tiny_finetune(_base_, data_root='data/tiny_scannet/'))
 
 ``base`` is the config's ``_base_`` (its parent merged with tiny.py).
 """
+
 from __future__ import annotations
 
 # where tools/train.py writes the tiny detection pre-training's last
 # checkpoint (work_dirs/<config>/epoch_<max_epochs>.pth)
-TINY_PRETRAINED = 'work_dirs/tiny_pretrain_votenet_fractal/epoch_8.pth'
+TINY_PRETRAINED = "work_dirs/tiny_pretrain_votenet_fractal/epoch_8.pth"
 
 
 def shrink_pipeline(pipeline, num_points: int) -> list:
@@ -29,24 +30,22 @@ def shrink_pipeline(pipeline, num_points: int) -> list:
     parent's own (the same objects)."""
     out = []
     for t in pipeline:
-        if t['type'] == 'PointSample':
+        if t["type"] == "PointSample":
             t = dict(t, num_points=num_points)
-        elif t['type'] == 'MultiScaleFlipAug3D':
-            t = dict(t, transforms=shrink_pipeline(t['transforms'],
-                                                   num_points))
+        elif t["type"] == "MultiScaleFlipAug3D":
+            t = dict(t, transforms=shrink_pipeline(t["transforms"], num_points))
         out.append(t)
     return out
 
 
 def tiny_votenet(base, num_classes: int) -> dict:
-    """The tiny VoteNet with one head class (and one mean size) per
-    category, merged into the parent's model."""
-    return dict(
-        backbone=base.tiny_backbone,
-        bbox_head=dict(
-            base.tiny_bbox_head,
-            num_classes=num_classes,
-            bbox_coder=dict(num_sizes=num_classes)))
+    """The tiny VoteNet with one head class per category and the parent's
+    pre-training target (``box_mode``, ``size_mode``), merged into the
+    parent's model."""
+    from .recipes import target_head
+
+    head = target_head(num_classes, base.box_mode, base.size_mode)
+    return dict(backbone=base.tiny_backbone, bbox_head=dict(head, **base.tiny_bbox_head))
 
 
 def tiny_schedule(max_epochs: int) -> dict:
@@ -57,20 +56,11 @@ def tiny_schedule(max_epochs: int) -> dict:
     log_processor, randomness."""
     return dict(
         train_cfg=dict(max_epochs=max_epochs, val_interval=max_epochs),
-        param_scheduler=[
-            dict(
-                type='MultiStepLR',
-                begin=0,
-                end=max_epochs,
-                by_epoch=True,
-                milestones=[max_epochs],
-                gamma=0.1)
-        ],
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(interval=max_epochs, max_keep_ckpts=1)),
+        param_scheduler=[dict(type="MultiStepLR", begin=0, end=max_epochs, by_epoch=True, milestones=[max_epochs], gamma=0.1)],
+        default_hooks=dict(logger=dict(type="LoggerHook", interval=1), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1)),
         log_processor=dict(window_size=1),
-        randomness=dict(seed=0))
+        randomness=dict(seed=0),
+    )
 
 
 def tiny_finetune(base, data_root: str, max_epochs: int = 24) -> dict:
@@ -86,31 +76,22 @@ def tiny_finetune(base, data_root: str, max_epochs: int = 24) -> dict:
     :func:`tiny_schedule`."""
     train_pipeline = shrink_pipeline(base.train_pipeline, base.tiny_num_points)
     test_pipeline = shrink_pipeline(base.test_pipeline, base.tiny_num_points)
-    val_dataloader = dict(
-        num_workers=0,
-        dataset=dict(data_root=data_root, pipeline=test_pipeline))
-    val_evaluator = dict(type='PresentClassesIndoorMetric',
-                         class_agnostic=False)
+    val_dataloader = dict(num_workers=0, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    val_evaluator = dict(type="PresentClassesIndoorMetric", class_agnostic=False)
     return dict(
         pretrained=TINY_PRETRAINED,
-        model=dict(
-            backbone=dict(
-                base.tiny_backbone,
-                init_cfg=dict(checkpoint=TINY_PRETRAINED)),
-            bbox_head=base.tiny_bbox_head),
+        model=dict(backbone=dict(base.tiny_backbone, init_cfg=dict(checkpoint=TINY_PRETRAINED)), bbox_head=base.tiny_bbox_head),
         data_root=data_root,
         train_pipeline=train_pipeline,
         test_pipeline=test_pipeline,
         train_dataloader=dict(
-            batch_size=2,
-            num_workers=0,
-            dataset=dict(
-                times=1,
-                dataset=dict(data_root=data_root, pipeline=train_pipeline))),
+            batch_size=2, num_workers=0, dataset=dict(times=1, dataset=dict(data_root=data_root, pipeline=train_pipeline))
+        ),
         val_dataloader=val_dataloader,
         test_dataloader=val_dataloader,
         val_evaluator=val_evaluator,
         test_evaluator=val_evaluator,
         max_epochs=max_epochs,
         optim_wrapper=base.tiny_optim_wrapper,
-        **tiny_schedule(max_epochs))
+        **tiny_schedule(max_epochs),
+    )

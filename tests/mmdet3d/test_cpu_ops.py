@@ -5,6 +5,7 @@ description in mmcv 2.1.0, sharing no code with pcfractal.mmdet3d.cpu_ops.
 The ops are called the way mmdet3d calls them (``mmcv.ops.<name>``), so the
 tests also cover the installation of the CPU versions.
 """
+
 import math
 import time
 
@@ -51,16 +52,15 @@ def _fps_cases():
     dup = r.random((1, 30, 3)).astype(np.float32)
     dup = np.concatenate([dup, dup[:, ::3]], axis=1)  # 10 exact duplicates
     return {
-        'random_batch2': (r.random((2, 200, 3)).astype(np.float32), 32),
-        'fewer_points_than_samples': (r.random((2, 5, 3)).astype(np.float32),
-                                      12),
-        'duplicates': (dup, 40),
-        'all_identical': (np.ones((1, 7, 3), np.float32), 4),
-        'one_sample': (r.random((3, 50, 3)).astype(np.float32), 1),
+        "random_batch2": (r.random((2, 200, 3)).astype(np.float32), 32),
+        "fewer_points_than_samples": (r.random((2, 5, 3)).astype(np.float32), 12),
+        "duplicates": (dup, 40),
+        "all_identical": (np.ones((1, 7, 3), np.float32), 4),
+        "one_sample": (r.random((3, 50, 3)).astype(np.float32), 1),
     }
 
 
-@pytest.mark.parametrize('case', sorted(_fps_cases()))
+@pytest.mark.parametrize("case", sorted(_fps_cases()))
 def test_furthest_point_sample_matches_reference(case):
     xyz, m = _fps_cases()[case]
     got = ops.furthest_point_sample(torch.from_numpy(xyz), m)
@@ -71,7 +71,7 @@ def test_furthest_point_sample_matches_reference(case):
 
 
 def test_furthest_point_sample_fewer_points_repeats_index_zero():
-    xyz = torch.tensor([[[0., 0, 0], [1, 0, 0], [0, 2, 0]]])
+    xyz = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [0, 2, 0]]])
     got = ops.furthest_point_sample(xyz, 6)
     assert got.tolist() == [[0, 2, 1, 0, 0, 0]]
 
@@ -113,8 +113,7 @@ def ref_ball_query(min_r, max_r, s, xyz, centers):
     return out
 
 
-@pytest.mark.parametrize('min_r,max_r,s', [(0., 0.3, 8), (0.1, 0.4, 5),
-                                           (0., 0.05, 4), (0., 10., 6)])
+@pytest.mark.parametrize("min_r,max_r,s", [(0.0, 0.3, 8), (0.1, 0.4, 5), (0.0, 0.05, 4), (0.0, 10.0, 6)])
 def test_ball_query_matches_reference(min_r, max_r, s):
     r = _rng(2)
     xyz = r.random((2, 150, 3)).astype(np.float32)
@@ -122,24 +121,22 @@ def test_ball_query_matches_reference(min_r, max_r, s):
         [
             xyz[:, :10],  # centres on points: d2 == 0 counts even if min_r > 0
             r.random((2, 10, 3)).astype(np.float32),
-            np.full((2, 3, 3), 50., np.float32),  # empty balls
+            np.full((2, 3, 3), 50.0, np.float32),  # empty balls
         ],
-        axis=1)
+        axis=1,
+    )
     xyz[:, 100:110] = xyz[:, :10]  # duplicate points
-    got = ops.ball_query(min_r, max_r, s, torch.from_numpy(xyz),
-                         torch.from_numpy(centers))
+    got = ops.ball_query(min_r, max_r, s, torch.from_numpy(xyz), torch.from_numpy(centers))
     assert got.dtype == torch.int32
     assert tuple(got.shape) == (2, centers.shape[1], s)
-    np.testing.assert_array_equal(got.numpy(),
-                                  ref_ball_query(min_r, max_r, s, xyz,
-                                                 centers))
+    np.testing.assert_array_equal(got.numpy(), ref_ball_query(min_r, max_r, s, xyz, centers))
     assert (got[:, -3:] == 0).all()  # empty balls are all zeros
 
 
 def test_ball_query_fills_with_first_found():
-    xyz = torch.tensor([[[5., 5, 5], [0.1, 0, 0], [9, 9, 9], [0, 0.2, 0]]])
+    xyz = torch.tensor([[[5.0, 5, 5], [0.1, 0, 0], [9, 9, 9], [0, 0.2, 0]]])
     center = torch.zeros(1, 1, 3)
-    got = ops.ball_query(0., 0.5, 5, xyz, center)
+    got = ops.ball_query(0.0, 0.5, 5, xyz, center)
     assert got.tolist() == [[[1, 3, 1, 1, 1]]]
 
 
@@ -150,8 +147,7 @@ def ref_three_nn(target, source):
     idx = np.zeros((b_, n, 3), np.int64)
     for b in range(b_):
         for i in range(n):
-            d = [(_sqdist32(target[b, i], source[b, k]), k)
-                 for k in range(source.shape[1])]
+            d = [(_sqdist32(target[b, i], source[b, k]), k) for k in range(source.shape[1])]
             d.sort()  # by distance, then index: the kernel's tie order
             d += [(np.float32(np.inf), 0)] * 3
             dist[b, i] = [math.sqrt(v) for v, _ in d[:3]]
@@ -159,7 +155,7 @@ def ref_three_nn(target, source):
     return dist, idx
 
 
-@pytest.mark.parametrize('m', [40, 3, 2])
+@pytest.mark.parametrize("m", [40, 3, 2])
 def test_three_nn_matches_reference(m):
     r = _rng(3)
     target = r.random((2, 30, 3)).astype(np.float32)
@@ -167,8 +163,7 @@ def test_three_nn_matches_reference(m):
     if m > 3:
         source[:, 20] = source[:, 5]  # a tie: index 5 must come first
         target[:, 0] = source[:, 5]
-    dist, idx = ops.three_nn(torch.from_numpy(target),
-                             torch.from_numpy(source))
+    dist, idx = ops.three_nn(torch.from_numpy(target), torch.from_numpy(source))
     assert idx.dtype == torch.int32 and dist.dtype == torch.float32
     want_d, want_i = ref_three_nn(target, source)
     np.testing.assert_array_equal(idx.numpy(), want_i)
@@ -186,12 +181,10 @@ def test_knn_matches_reference():
     assert got.dtype == torch.int32 and tuple(got.shape) == (2, k, 25)
     for b in range(2):
         for j in range(25):
-            d = sorted((_sqdist32(centers[b, j], xyz[b, i]), i)
-                       for i in range(80))
+            d = sorted((_sqdist32(centers[b, j], xyz[b, i]), i) for i in range(80))
             assert got[b, :, j].tolist() == [i for _, i in d[:k]]
     # transposed input and default centres (= the points themselves)
-    got_t = ops.knn(k, torch.from_numpy(xyz).transpose(1, 2).contiguous(),
-                    None, True)
+    got_t = ops.knn(k, torch.from_numpy(xyz).transpose(1, 2).contiguous(), None, True)
     assert (got_t[:, 0] == torch.arange(80)).all()  # each point is its own NN
 
 
@@ -207,18 +200,15 @@ def test_grouping_operation_forward_and_backward():
         for c in range(4):
             for m in range(5):
                 for s in range(3):
-                    assert got[b, c, m, s] == feats.float()[b, c, idx[b, m,
-                                                                      s]]
+                    assert got[b, c, m, s] == feats.float()[b, c, idx[b, m, s]]
     x = feats.clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda f: ops.grouping_operation(f, idx),
-                                    (x, ))
+    assert torch.autograd.gradcheck(lambda f: ops.grouping_operation(f, idx), (x,))
     ops.grouping_operation(x, idx).sum().backward()
     counts = np.zeros((2, 12))
     for b in range(2):
         for v in idx[b].flatten().tolist():
             counts[b, v] += 1
-    np.testing.assert_allclose(x.grad.numpy(),
-                               np.repeat(counts[:, None], 4, axis=1))
+    np.testing.assert_allclose(x.grad.numpy(), np.repeat(counts[:, None], 4, axis=1))
 
 
 def test_gather_points_forward_and_backward():
@@ -231,8 +221,7 @@ def test_gather_points_forward_and_backward():
         for m in range(4):
             assert (got[b, :, m] == feats.float()[b, :, idx[b, m]]).all()
     x = feats.clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda f: ops.gather_points(f, idx),
-                                    (x, ))
+    assert torch.autograd.gradcheck(lambda f: ops.gather_points(f, idx), (x,))
 
 
 def test_three_interpolate_forward_and_backward():
@@ -245,13 +234,10 @@ def test_three_interpolate_forward_and_backward():
     for b in range(2):
         for c in range(5):
             for n in range(6):
-                want[b, c, n] = sum(weight[b, n, k].item() *
-                                    feats[b, c, idx[b, n, k]].item()
-                                    for k in range(3))
+                want[b, c, n] = sum(weight[b, n, k].item() * feats[b, c, idx[b, n, k]].item() for k in range(3))
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
     x = feats.clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(
-        lambda f: ops.three_interpolate(f, idx, weight), (x, ))
+    assert torch.autograd.gradcheck(lambda f: ops.three_interpolate(f, idx, weight), (x,))
     # as in mmcv, the weights get no gradient
     w = weight.clone().requires_grad_(True)
     ops.three_interpolate(x, idx, w).sum().backward()
@@ -287,8 +273,7 @@ def ref_points_in_boxes(points, boxes):
                 sx, sy = x - cx, y - cy
                 lx = sx * math.cos(-rz) - sy * math.sin(-rz)
                 ly = sx * math.sin(-rz) + sy * math.cos(-rz)
-                out[b, i, k] = int(-dx / 2 < lx < dx / 2
-                                   and -dy / 2 < ly < dy / 2)
+                out[b, i, k] = int(-dx / 2 < lx < dx / 2 and -dy / 2 < ly < dy / 2)
     return out
 
 
@@ -300,7 +285,8 @@ def _boxes_case(seed):
             r.uniform(0.5, 2, (2, 5, 3)),
             r.uniform(-np.pi, np.pi, (2, 5, 1)),
         ],
-        axis=2).astype(np.float32)
+        axis=2,
+    ).astype(np.float32)
     boxes[:, 4] = boxes[:, 3]  # two identical (overlapping) boxes
     points = r.uniform(-3, 3, (2, 400, 3)).astype(np.float32)
     return points, boxes
@@ -308,29 +294,23 @@ def _boxes_case(seed):
 
 def test_points_in_boxes_all_matches_reference():
     points, boxes = _boxes_case(9)
-    got = ops.points_in_boxes_all(
-        torch.from_numpy(points), torch.from_numpy(boxes))
+    got = ops.points_in_boxes_all(torch.from_numpy(points), torch.from_numpy(boxes))
     assert got.dtype == torch.int32 and tuple(got.shape) == (2, 400, 5)
     want = ref_points_in_boxes(points, boxes)
     np.testing.assert_array_equal(got.numpy(), want)
     assert want.sum() > 20  # the case really has points inside boxes
     # mmcv's own C++ CPU kernel computes the same predicate
-    np.testing.assert_array_equal(
-        got.numpy(),
-        ops.points_in_boxes_cpu(
-            torch.from_numpy(points), torch.from_numpy(boxes)).numpy())
+    np.testing.assert_array_equal(got.numpy(), ops.points_in_boxes_cpu(torch.from_numpy(points), torch.from_numpy(boxes)).numpy())
 
 
 def test_points_in_boxes_part_matches_reference():
     points, boxes = _boxes_case(10)
-    got = ops.points_in_boxes_part(
-        torch.from_numpy(points), torch.from_numpy(boxes))
+    got = ops.points_in_boxes_part(torch.from_numpy(points), torch.from_numpy(boxes))
     assert got.dtype == torch.int32 and tuple(got.shape) == (2, 400)
     inside = ref_points_in_boxes(points, boxes)
     want = np.where(inside.any(2), inside.argmax(2), -1)
     np.testing.assert_array_equal(got.numpy(), want)
-    empty = ops.points_in_boxes_part(
-        torch.from_numpy(points), torch.zeros(2, 0, 7))
+    empty = ops.points_in_boxes_part(torch.from_numpy(points), torch.zeros(2, 0, 7))
     assert (empty == -1).all()
 
 
@@ -338,11 +318,10 @@ def test_depth_boxes_use_cpu_points_in_boxes():
     """mmdet3d imported points_in_boxes_all by name: the binding is patched."""
     from mmdet3d.structures import DepthInstance3DBoxes
     from mmdet3d.structures.bbox_3d import base_box3d
+
     assert base_box3d.points_in_boxes_all is ops.points_in_boxes_all
-    boxes = DepthInstance3DBoxes(
-        torch.tensor([[0., 0, 0, 2, 1, 1, math.pi / 2]]),
-        origin=(0.5, 0.5, 0.5))
-    pts = torch.tensor([[0.4, 0.9, 0.], [0.9, 0.4, 0.], [0, 0, 0.6]])
+    boxes = DepthInstance3DBoxes(torch.tensor([[0.0, 0, 0, 2, 1, 1, math.pi / 2]]), origin=(0.5, 0.5, 0.5))
+    pts = torch.tensor([[0.4, 0.9, 0.0], [0.9, 0.4, 0.0], [0, 0, 0.6]])
     # rotated by 90 degrees: x extent 1, y extent 2
     assert boxes.points_in_boxes_all(pts).flatten().tolist() == [1, 0, 0]
     assert boxes.points_in_boxes_part(pts).tolist() == [0, -1, -1]
@@ -352,6 +331,7 @@ def test_depth_boxes_use_cpu_points_in_boxes():
 def test_install_is_idempotent_and_uninstall_restores():
     from mmcv.ops.furthest_point_sample import FurthestPointSampling
     from mmdet3d.structures.bbox_3d import base_box3d
+
     assert cpu_ops.is_installed()
     fwd = FurthestPointSampling.forward
     cpu_ops.install()
@@ -359,8 +339,7 @@ def test_install_is_idempotent_and_uninstall_restores():
     try:
         cpu_ops.uninstall()
         assert not cpu_ops.is_installed()
-        assert not hasattr(base_box3d.points_in_boxes_all,
-                           '_pcfractal_cpu_ops')
+        assert not hasattr(base_box3d.points_in_boxes_all, "_pcfractal_cpu_ops")
         with pytest.raises(Exception):  # mmcv's CUDA-only kernel again
             ops.furthest_point_sample(torch.rand(1, 10, 3), 2)
     finally:
@@ -375,33 +354,28 @@ def test_non_cpu_tensors_keep_mmcv_kernels(monkeypatch):
     (on this CPU-only torch they fail there, which is the point)."""
 
     def must_not_run(*args, **kwargs):
-        raise AssertionError('CPU code called for a non-CPU tensor')
+        raise AssertionError("CPU code called for a non-CPU tensor")
 
-    for name in ('furthest_point_sample_cpu', 'ball_query_cpu',
-                 'gather_points_cpu', 'points_in_boxes_all_cpu'):
+    for name in ("furthest_point_sample_cpu", "ball_query_cpu", "gather_points_cpu", "points_in_boxes_all_cpu"):
         monkeypatch.setattr(cpu_ops, name, must_not_run)
-    meta = torch.empty(1, 10, 3, device='meta')
+    meta = torch.empty(1, 10, 3, device="meta")
     calls = [
         lambda: ops.furthest_point_sample(meta, 2),
-        lambda: ops.ball_query(0., 1., 4, meta, meta),
-        lambda: ops.gather_points(
-            torch.empty(1, 3, 10, device='meta'),
-            torch.zeros(1, 2, dtype=torch.int32, device='meta')),
-        lambda: ops.points_in_boxes_all(
-            meta, torch.empty(1, 2, 7, device='meta')),
+        lambda: ops.ball_query(0.0, 1.0, 4, meta, meta),
+        lambda: ops.gather_points(torch.empty(1, 3, 10, device="meta"), torch.zeros(1, 2, dtype=torch.int32, device="meta")),
+        lambda: ops.points_in_boxes_all(meta, torch.empty(1, 2, 7, device="meta")),
     ]
     for call in calls:
         with pytest.raises(Exception) as err:
             call()
-        assert not isinstance(err.value, AssertionError) or \
-            'CPU code called' not in str(err.value)
+        assert not isinstance(err.value, AssertionError) or "CPU code called" not in str(err.value)
 
 
 def test_stacked_forms_say_what_to_do():
-    with pytest.raises(NotImplementedError, match='stacked'):
-        ops.ball_query(0., 1., 4, torch.rand(10, 3), torch.rand(4, 3),
-                       torch.tensor([10], dtype=torch.int32),
-                       torch.tensor([4], dtype=torch.int32))
+    with pytest.raises(NotImplementedError, match="stacked"):
+        ops.ball_query(
+            0.0, 1.0, 4, torch.rand(10, 3), torch.rand(4, 3), torch.tensor([10], dtype=torch.int32), torch.tensor([4], dtype=torch.int32)
+        )
 
 
 def test_fps_speed_votenet_scale():
@@ -412,40 +386,37 @@ def test_fps_speed_votenet_scale():
     idx = ops.furthest_point_sample(xyz, 2048)
     elapsed = time.perf_counter() - t0
     assert all(row.unique().numel() == 2048 for row in idx)
-    assert elapsed < 5.0, f'FPS took {elapsed:.2f} s'
+    assert elapsed < 5.0, f"FPS took {elapsed:.2f} s"
 
 
 # ---------------------------------------------- a real VoteNet on the CPU
 def _votenet_batch(num_points=4000, batch_size=2, seed=0):
     """A small random SUN RGB-D-like batch: points (x, y, z, height), two
     rotated boxes per scene with points inside them."""
+    from mmdet3d.structures import Box3DMode, DepthInstance3DBoxes, Det3DDataSample, PointData
     from mmengine.structures import InstanceData
 
-    from mmdet3d.structures import (Box3DMode, Det3DDataSample,
-                                    DepthInstance3DBoxes, PointData)
     g = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(batch_size):
-        boxes = torch.tensor([[1.0, 2.0, 0.0, 1.2, 0.8, 0.9, 0.5],
-                              [-1.0, 3.0, 0.0, 0.6, 0.6, 1.1, -1.0]])
+        boxes = torch.tensor([[1.0, 2.0, 0.0, 1.2, 0.8, 0.9, 0.5], [-1.0, 3.0, 0.0, 0.6, 0.6, 1.1, -1.0]])
         box_obj = DepthInstance3DBoxes(boxes)  # bottom centres
         n_in = num_points // 4
         # points: half in the room, half inside the two boxes
         room = torch.rand(num_points - 2 * n_in, 3, generator=g)
-        room = room * torch.tensor([6., 6., 2.5]) - torch.tensor([3., 0., 0.])
+        room = room * torch.tensor([6.0, 6.0, 2.5]) - torch.tensor([3.0, 0.0, 0.0])
         parts = [room]
         for b in boxes:
             local = (torch.rand(n_in, 3, generator=g) - 0.5) * b[3:6] * 0.9
             c, s = math.cos(b[6]), math.sin(b[6])
-            rot = torch.tensor([[c, -s, 0.], [s, c, 0.], [0., 0., 1.]])
+            rot = torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
             parts.append(local @ rot.T + b[:3] + torch.tensor([0, 0, b[5] / 2]))
         xyz = torch.cat(parts)
         assert box_obj.points_in_boxes_all(xyz).any(1).sum() >= 2 * n_in
         height = xyz[:, 2:3] - torch.quantile(xyz[:, 2], 0.01)
         inputs.append(torch.cat([xyz, height], dim=1))
         ds = Det3DDataSample()
-        ds.set_metainfo(
-            dict(box_type_3d=DepthInstance3DBoxes, box_mode_3d=Box3DMode.DEPTH))
+        ds.set_metainfo(dict(box_type_3d=DepthInstance3DBoxes, box_mode_3d=Box3DMode.DEPTH))
         gt = InstanceData()
         gt.bboxes_3d = box_obj
         gt.labels_3d = torch.tensor([0, 3])
@@ -459,19 +430,17 @@ def test_votenet_sunrgbd_trains_and_predicts_on_cpu():
     import os
 
     import mmdet3d
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import DefaultScope
 
-    from mmdet3d.registry import MODELS
-    from mmdet3d.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    cfg_path = os.path.join(
-        os.path.dirname(mmdet3d.__file__), '.mim', 'configs', 'votenet',
-        'votenet_8xb16_sunrgbd-3d.py')
+    cfg_path = os.path.join(os.path.dirname(mmdet3d.__file__), ".mim", "configs", "votenet", "votenet_8xb16_sunrgbd-3d.py")
     cfg = Config.fromfile(cfg_path)
     torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmdet3d'):
+    with DefaultScope.overwrite_default_scope("mmdet3d"):
         model = MODELS.build(cfg.model)
     n_params = sum(p.numel() for p in model.parameters())
     assert 0.9e6 < n_params < 1.0e6  # the talk's 0.95M VoteNet
@@ -483,11 +452,10 @@ def test_votenet_sunrgbd_trains_and_predicts_on_cpu():
     losses = model.train_step(data, optim)
     step_s = time.perf_counter() - t0
     assert all(torch.isfinite(v).all() for v in losses.values())
-    assert losses['loss'] > 0
-    changed = [k for k, v in model.state_dict().items()
-               if v.is_floating_point() and not torch.equal(v, before[k])]
-    assert any(k.startswith('backbone.SA_modules.0') for k in changed)
-    assert any(k.startswith('bbox_head') for k in changed)
+    assert losses["loss"] > 0
+    changed = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[k])]
+    assert any(k.startswith("backbone.SA_modules.0") for k in changed)
+    assert any(k.startswith("bbox_head") for k in changed)
 
     model.eval()
     with torch.no_grad():
@@ -497,4 +465,4 @@ def test_votenet_sunrgbd_trains_and_predicts_on_cpu():
     assert len(pred.bboxes_3d) > 0
     assert pred.bboxes_3d.tensor.shape[1] == 7
     assert pred.scores_3d.shape == pred.labels_3d.shape
-    print(f'VoteNet train step on CPU (2 x 4000 points): {step_s:.2f} s')
+    print(f"VoteNet train step on CPU (2 x 4000 points): {step_s:.2f} s")

@@ -1,0 +1,10 @@
+# Limited-data study: scratch on 50 % of the SUN RGB-D training
+# scenes, with the paper's recipe (sunrgbd_votenet_paper_scratch.py). The subset
+# (seed 0) is made once by
+#   python tools/make_subset.py data/sunrgbd/sunrgbd_infos_train.pkl --fraction 0.5 --seed 0
+# and repeated x2 per epoch: same iterations and schedule as the full run.
+#   python tools/train.py votenet_cfg/limited/sunrgbd_votenet_paper_scratch_50pct.py
+_base_ = ["../sunrgbd_votenet_paper_scratch.py"]
+from pcfractal.mmdet3d.recipes import limited_data  # noqa: E402
+
+globals().update(limited_data(_base_, fraction=0.5, seed=0))
