@@ -2,7 +2,7 @@
 
     python benchmarks/bench_loader.py                 # 40 samples, 20 categories
     python benchmarks/bench_loader.py --quick         # 8 samples
-    python benchmarks/bench_loader.py --categories data/pcfractal/categories.json
+    python benchmarks/bench_loader.py --categories data/pcfractal/categories/categories.json
 
 The training dataset of votenet_cfg/pretrain_votenet_fractal_onthefly.py (the real
 config: scene build, flips, rotation, scaling, 40,000-point sampling, packing) runs in

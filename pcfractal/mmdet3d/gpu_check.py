@@ -26,6 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+# The configs the check trains (votenet_cfg/NAME.py): the paper's recipe.
+PRETRAIN_CONFIG = 'pretrain_votenet_fractal_onthefly'
+FINETUNE_CONFIG = '{}_votenet_paper_finetune'  # .format('scannet' | 'sunrgbd')
+
+
 def _say(msg):
     print(msg, flush=True)
 
@@ -150,7 +155,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cats = REPO / 'data' / 'pcfractal' / 'categories.json'
+        cats = REPO / 'data' / 'pcfractal' / 'categories' / 'categories.json'
         if not cats.is_file():
             t = time.perf_counter()
             cats = tp.make_categories(tmp / 'cats', args.count)
@@ -158,10 +163,10 @@ def main(argv=None) -> int:
         ncat = tp.category_count(cats)
         _say(f'2. training iterations on the GPU ({args.iters} timed, batches collated ahead)')
         rates = {}
-        runs = [('pretrain_votenet_fractal_onthefly', cats, {}, f'{ncat} fractal categories')]
+        runs = [(PRETRAIN_CONFIG, cats, {}, f'{ncat} fractal categories')]
         for ds_name in ('scannet', 'sunrgbd'):
             root, what = finetune_data(ds_name, tmp)
-            runs.append((f'{ds_name}_votenet_finetune', None,
+            runs.append((FINETUNE_CONFIG.format(ds_name), None,
                          {'train_dataloader.dataset.dataset.data_root': str(root) + '/'}, what))
         for cfg_name, cat_file, opts, what in runs:
             try:

@@ -59,3 +59,13 @@ def test_bench_loader_quick(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'samples/s per core' in r.stdout and 'reference, bare make_scene' in r.stdout
     assert 'loader workers' in r.stdout
+
+
+def test_the_configs_the_check_trains_exist():
+    from pathlib import Path
+
+    from pcfractal.mmdet3d import gpu_check
+
+    root = Path(__file__).resolve().parents[2] / 'votenet_cfg'
+    names = [gpu_check.PRETRAIN_CONFIG] + [gpu_check.FINETUNE_CONFIG.format(d) for d in ('scannet', 'sunrgbd')]
+    assert all((root / f'{n}.py').is_file() for n in names), names
