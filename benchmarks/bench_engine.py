@@ -27,11 +27,11 @@ from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pcfractal.core import chaos, ifs  # noqa: E402
-from pcfractal.pointclouds import search
-from pcfractal.cli import main as cli_main  # noqa: E402
 from pcfractal.build.executor import LocalExecutor, default_workers  # noqa: E402
+from pcfractal.cli import main as cli_main  # noqa: E402
+from pcfractal.core import chaos, ifs  # noqa: E402
 from pcfractal.core.normalize import normalized_variances  # noqa: E402
+from pcfractal.pointclouds import search
 
 
 @njit(cache=True, inline="always")
@@ -128,10 +128,12 @@ def bench_search(counts, workers):
             dt = time.perf_counter() - t0
         per_trial = dt * workers / res.tried
         target = 120 if threshold == 0.15 else 10
-        print(f"  threshold {threshold}: {count} categories in {dt:6.1f} s  "
-              f"(tried {res.tried:,}, accepted {res.acceptance_rate:.4%}, diverged {res.diverged / res.tried:.0%}); "
-              f"{per_trial * 1e6:.1f} us/trial/core = {py / per_trial:,.0f}x the Python trial; "
-              f"1,000 categories ~ {dt * 1000 / count:.0f} s (target {target} s)")
+        print(
+            f"  threshold {threshold}: {count} categories in {dt:6.1f} s  "
+            f"(tried {res.tried:,}, accepted {res.acceptance_rate:.4%}, diverged {res.diverged / res.tried:.0%}); "
+            f"{per_trial * 1e6:.1f} us/trial/core = {py / per_trial:,.0f}x the Python trial; "
+            f"1,000 categories ~ {dt * 1000 / count:.0f} s (target {target} s)"
+        )
 
 
 def bench_screen_loss(threshold, count, workers):
@@ -147,23 +149,46 @@ def bench_screen_loss(threshold, count, workers):
         r = normalized_variances(pts[: search.SearchSettings.screen_points]).min() / threshold
         ratios.append(r)
         lost += r <= search.SearchSettings.screen_factor
-    print(f"pre-screen at {threshold}: {lost} of {len(res.categories)} exactly-accepted categories would be lost "
-          f"(lowest prefix/threshold ratio {min(ratios):.2f}; the screen cuts at {search.SearchSettings.screen_factor})")
+    print(
+        f"pre-screen at {threshold}: {lost} of {len(res.categories)} exactly-accepted categories would be lost "
+        f"(lowest prefix/threshold ratio {min(ratios):.2f}; the screen cuts at {search.SearchSettings.screen_factor})"
+    )
 
 
 def bench_instances(categories, per_category, workers):
     with tempfile.TemporaryDirectory() as tmp:
         cats = Path(tmp) / "cats"
-        assert cli_main(["categories", "--count", str(categories), "--threshold", "0.05", "--workers", str(workers), "-q", "--out", str(cats)]) == 0
+        assert (
+            cli_main(["categories", "--count", str(categories), "--threshold", "0.05", "--workers", str(workers), "-q", "--out", str(cats)])
+            == 0
+        )
         t0 = time.perf_counter()
-        assert cli_main(["instances", "--categories", str(cats), "--per-category", str(per_category), "--workers", str(workers), "-q", "--out", str(Path(tmp) / "inst")]) == 0
+        assert (
+            cli_main(
+                [
+                    "instances",
+                    "--categories",
+                    str(cats),
+                    "--per-category",
+                    str(per_category),
+                    "--workers",
+                    str(workers),
+                    "-q",
+                    "--out",
+                    str(Path(tmp) / "inst"),
+                ]
+            )
+            == 0
+        )
         dt = time.perf_counter() - t0
         size = sum(f.stat().st_size for f in (Path(tmp) / "inst").glob("*.npy"))
     n = categories * per_category
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    print(f"instances, {workers} workers: {n:,} in {dt:.1f} s = {n / dt:,.0f} instances/s "
-          f"({n * 4000 / dt / 1e6:.1f} M points/s); PC-FractalDB-1k (1,000,000) ~ {1e6 / (n / dt) / 60:.1f} min (target 5 min); "
-          f"peak RSS of one process {peak:,.0f} MiB (target < 2,048); {size / n / 1024:.1f} KiB per instance on disk")
+    print(
+        f"instances, {workers} workers: {n:,} in {dt:.1f} s = {n / dt:,.0f} instances/s "
+        f"({n * 4000 / dt / 1e6:.1f} M points/s); PC-FractalDB-1k (1,000,000) ~ {1e6 / (n / dt) / 60:.1f} min (target 5 min); "
+        f"peak RSS of one process {peak:,.0f} MiB (target < 2,048); {size / n / 1024:.1f} KiB per instance on disk"
+    )
 
 
 def main(argv=None):

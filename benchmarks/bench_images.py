@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pcfractal.core import raster
-from pcfractal.core.chaos import chaos_game
 from pcfractal.build import UnitWriter
 from pcfractal.build.executor import LocalExecutor
 from pcfractal.build.stages.images import ImagesSettings, ImagesStage
+from pcfractal.core import raster
+from pcfractal.core.chaos import chaos_game
 from pcfractal.images import encode_gray, get_generator
 
 CASES = {
@@ -114,9 +114,11 @@ def stages_exfractaldb(gen, s, params):
     t_all = timed(lambda: list(gen.render_many(params, 0, range(10), 0, s)), repeat=3) / 10
     n = s.n_points
     print(f"\n[exfractaldb] stages per image, 1 core ({n:,} points):")
-    print(f"  uniform draws {t_rand * 1e3:.2f} ms; chaos game incl. draws {t_chaos * 1e3:.2f} ms ({t_chaos / n * 1e9:.1f} ns/pt); "
-          f"normalisation {t_norm * 1e3:.2f} ms; projection+splat {t_proj * 1e3:.2f} ms ({t_proj / n * 1e9:.1f} ns/pt); "
-          f"whole render {t_all * 1e3:.2f} ms")
+    print(
+        f"  uniform draws {t_rand * 1e3:.2f} ms; chaos game incl. draws {t_chaos * 1e3:.2f} ms ({t_chaos / n * 1e9:.1f} ns/pt); "
+        f"normalisation {t_norm * 1e3:.2f} ms; projection+splat {t_proj * 1e3:.2f} ms ({t_proj / n * 1e9:.1f} ns/pt); "
+        f"whole render {t_all * 1e3:.2f} ms"
+    )
 
 
 def unit_parts(stage: ImagesStage, category: int, n: int) -> dict:
@@ -161,7 +163,9 @@ def throughput(kind, overrides, n_cat, per_cat, workers, level=1):
     try:
         with LocalExecutor(workers) as ex:
             (tmp / "warm").mkdir()
-            list(ex.imap(_cpu_unit, [(warm_stage, c, str(tmp / "warm")) for c in range(min(workers, n_cat))]))  # workers start, numba loads its cache
+            list(
+                ex.imap(_cpu_unit, [(warm_stage, c, str(tmp / "warm")) for c in range(min(workers, n_cat))])
+            )  # workers start, numba loads its cache
             (tmp / "run").mkdir()
             units = [(stage, c, str(tmp / "run")) for c in range(n_cat)]
             t = time.perf_counter()
@@ -182,8 +186,7 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", choices=list(CASES), help="these cases only")
     ap.add_argument("--no-png-table", action="store_true", help="skip the PNG encoder comparison")
     a = ap.parse_args(argv)
-    print(f"zlib {zlib.ZLIB_RUNTIME_VERSION}; workers {a.workers}; load average at start {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
+    print(f"zlib {zlib.ZLIB_RUNTIME_VERSION}; workers {a.workers}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     results = {}
     tabled = set()
     for name, (kind, overrides, n_cat, per_cat) in CASES.items():
@@ -200,15 +203,22 @@ def main(argv=None):
         part_sum = sum(parts.values())
         unit = "views/s" if kind == "mvfractaldb" else "images/s"
         results[name] = (rate, a.workers / cpu, a.workers / part_sum, load)
-        print(f"\n== {name}: {s.size} px" + (f", {s.n_points:,} points" if hasattr(s, "n_points") else "")
-              + f": {rate:,.0f} {unit} written on {a.workers} workers ({rate1:,.0f} on 1 worker: x{rate / rate1:.2f}); "
-              f"{cpu * 1e3:.2f} CPU ms/image in the workers -> {a.workers / cpu:,.0f} {unit} on {a.workers} otherwise idle cores; "
-              f"{avg / 1024:.1f} KiB/image; load average {load:.1f}")
-        print(f"   reference, same run, 1 core, CPU ms/image: render {parts['render'] * 1e3:.2f} + PNG encode {parts['png'] * 1e3:.2f} "
-              f"+ write path (UnitWriter) {parts['write'] * 1e3:.2f} = {part_sum * 1e3:.2f} -> {a.workers / part_sum:,.0f} {unit} on "
-              f"{a.workers} idle cores; PNG + write alone cap it at {a.workers / (parts['png'] + parts['write']):,.0f}")
-        print(f"   target >= {TARGET:,} {unit}: wall {'MET' if rate >= TARGET else 'NOT MET'} ({rate:,.0f}); "
-              f"by CPU time on {a.workers} idle cores {'MET' if a.workers / cpu >= TARGET else 'NOT MET'} ({a.workers / cpu:,.0f})")
+        print(
+            f"\n== {name}: {s.size} px"
+            + (f", {s.n_points:,} points" if hasattr(s, "n_points") else "")
+            + f": {rate:,.0f} {unit} written on {a.workers} workers ({rate1:,.0f} on 1 worker: x{rate / rate1:.2f}); "
+            f"{cpu * 1e3:.2f} CPU ms/image in the workers -> {a.workers / cpu:,.0f} {unit} on {a.workers} otherwise idle cores; "
+            f"{avg / 1024:.1f} KiB/image; load average {load:.1f}"
+        )
+        print(
+            f"   reference, same run, 1 core, CPU ms/image: render {parts['render'] * 1e3:.2f} + PNG encode {parts['png'] * 1e3:.2f} "
+            f"+ write path (UnitWriter) {parts['write'] * 1e3:.2f} = {part_sum * 1e3:.2f} -> {a.workers / part_sum:,.0f} {unit} on "
+            f"{a.workers} idle cores; PNG + write alone cap it at {a.workers / (parts['png'] + parts['write']):,.0f}"
+        )
+        print(
+            f"   target >= {TARGET:,} {unit}: wall {'MET' if rate >= TARGET else 'NOT MET'} ({rate:,.0f}); "
+            f"by CPU time on {a.workers} idle cores {'MET' if a.workers / cpu >= TARGET else 'NOT MET'} ({a.workers / cpu:,.0f})"
+        )
         if kind not in tabled and not a.no_png_table and kind != "mvfractaldb":
             tabled.add(kind)
             png_table(kind, sample)
@@ -222,10 +232,12 @@ def main(argv=None):
             t_search = (time.perf_counter() - t) / n_search
             total = 1_000_000 / rate + 1000 * t_search
             idle = 1_000_000 * cpu / a.workers + 1000 * t_search
-            print(f"\n[fractaldb-1k extrapolated] 1,000,000 images at {rate:,.0f}/s = {1_000_000 / rate / 60:.1f} min; "
-                  f"category search {t_search:.2f} s/category on {a.workers} workers x 1,000 = {1000 * t_search / 60:.1f} min; "
-                  f"total {total / 60:.1f} min wall as measured (target < 60 min: {'MET' if total < 3600 else 'NOT MET'}); "
-                  f"{idle / 60:.1f} min from CPU time on {a.workers} idle cores")
+            print(
+                f"\n[fractaldb-1k extrapolated] 1,000,000 images at {rate:,.0f}/s = {1_000_000 / rate / 60:.1f} min; "
+                f"category search {t_search:.2f} s/category on {a.workers} workers x 1,000 = {1000 * t_search / 60:.1f} min; "
+                f"total {total / 60:.1f} min wall as measured (target < 60 min: {'MET' if total < 3600 else 'NOT MET'}); "
+                f"{idle / 60:.1f} min from CPU time on {a.workers} idle cores"
+            )
     print("\nsummary (written per s: wall / from worker CPU time on idle cores / from the parts alone; load average):")
     for k, (w, c, p, ld) in results.items():
         print(f"  {k:<30} {w:7,.0f} / {c:7,.0f} / {p:7,.0f}   load {ld:.1f}   {'ok' if c >= TARGET else 'below ' + format(TARGET, ',')}")

@@ -49,8 +49,14 @@ def _sampled_run(argv: list[str], env: dict | None = None, interval: float = 0.2
     """Run the tool with ``argv``; return seconds, exit code and memory peaks (bytes)."""
     peaks = {"driver_rss": 0, "worker_rss": 0, "pss_sum": 0, "rss_sum": 0, "processes": 0}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(TOOL), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=ROOT, start_new_session=True, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        [sys.executable, str(TOOL), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
     stop = threading.Event()
 
     def sample():
@@ -115,25 +121,96 @@ def main() -> int:
     cats = work / "cats"
     # Categories at the authors' 0.05 (fast); what matters here is their number.
     builds = [
-        ("categories", f"{n_cat} categories (search, threshold 0.05)", ["categories", "--count", str(n_cat), "--threshold", "0.05", "--out", str(cats), *w]),
-        ("instances-many", f"{n_cat} categories x {50 if q else 200} instances (4,000 pts, float16)",
-         ["instances", "--categories", str(cats), "--per-category", str(50 if q else 200), "--out", str(work / "inst_many"), *w]),
-        ("categories-few", f"{8 if q else 24} categories", ["categories", "--count", str(8 if q else 24), "--threshold", "0.05", "--out", str(work / "cats_few"), *w]),
-        ("instances-paper-unit", f"{8 if q else 24} categories x 1,000 instances (a paper-size unit per worker)",
-         ["instances", "--categories", str(work / "cats_few"), "--per-category", "1000", "--out", str(work / "inst_big"), *w]),
-        ("scenes", f"{200 if q else 1000} scenes (~20 objects x 4,000 pts, masks)",
-         ["scenes", "--categories", str(cats), "--count", str(200 if q else 1000), "--per-category", "1000", "--out", str(work / "scenes"), *w]),
-        ("images-shards", f"exfractaldb {50 if q else 200} classes x {20 if q else 50} images, 224 px, webdataset shards",
-         ["images", "--kind", "exfractaldb", "--categories", str(cats), "--count", str(50 if q else 200), "--per-category", str(20 if q else 50),
-          "--n-points", "20000", "--layout", "shards", "--shard-size", "500", "--out", str(work / "images"), *w]),
+        (
+            "categories",
+            f"{n_cat} categories (search, threshold 0.05)",
+            ["categories", "--count", str(n_cat), "--threshold", "0.05", "--out", str(cats), *w],
+        ),
+        (
+            "instances-many",
+            f"{n_cat} categories x {50 if q else 200} instances (4,000 pts, float16)",
+            ["instances", "--categories", str(cats), "--per-category", str(50 if q else 200), "--out", str(work / "inst_many"), *w],
+        ),
+        (
+            "categories-few",
+            f"{8 if q else 24} categories",
+            ["categories", "--count", str(8 if q else 24), "--threshold", "0.05", "--out", str(work / "cats_few"), *w],
+        ),
+        (
+            "instances-paper-unit",
+            f"{8 if q else 24} categories x 1,000 instances (a paper-size unit per worker)",
+            ["instances", "--categories", str(work / "cats_few"), "--per-category", "1000", "--out", str(work / "inst_big"), *w],
+        ),
+        (
+            "scenes",
+            f"{200 if q else 1000} scenes (~20 objects x 4,000 pts, masks)",
+            [
+                "scenes",
+                "--categories",
+                str(cats),
+                "--count",
+                str(200 if q else 1000),
+                "--per-category",
+                "1000",
+                "--out",
+                str(work / "scenes"),
+                *w,
+            ],
+        ),
+        (
+            "images-shards",
+            f"exfractaldb {50 if q else 200} classes x {20 if q else 50} images, 224 px, webdataset shards",
+            [
+                "images",
+                "--kind",
+                "exfractaldb",
+                "--categories",
+                str(cats),
+                "--count",
+                str(50 if q else 200),
+                "--per-category",
+                str(20 if q else 50),
+                "--n-points",
+                "20000",
+                "--layout",
+                "shards",
+                "--shard-size",
+                "500",
+                "--out",
+                str(work / "images"),
+                *w,
+            ],
+        ),
         ("verify", "verify the many-categories instance build (rehash all)", ["verify", str(work / "inst_many")]),
     ]
     if args.paper:
-        builds.insert(-1, ("instances-paper", f"PC-FractalDB-1k size: {n_cat} categories x 1,000 instances (~{n_cat * 24 / 1000:.0f} GB)",
-                           ["instances", "--categories", str(cats), "--per-category", "1000", "--out", str(work / "inst_paper"), *w]))
+        builds.insert(
+            -1,
+            (
+                "instances-paper",
+                f"PC-FractalDB-1k size: {n_cat} categories x 1,000 instances (~{n_cat * 24 / 1000:.0f} GB)",
+                ["instances", "--categories", str(cats), "--per-category", "1000", "--out", str(work / "inst_paper"), *w],
+            ),
+        )
     if args.ray:
-        builds.insert(2, ("instances-many-ray", "the same on a local Ray (--ray, 2 CPUs)",
-                          ["instances", "--categories", str(cats), "--per-category", str(50 if q else 200), "--out", str(work / "inst_ray"), "--ray", *w]))
+        builds.insert(
+            2,
+            (
+                "instances-many-ray",
+                "the same on a local Ray (--ray, 2 CPUs)",
+                [
+                    "instances",
+                    "--categories",
+                    str(cats),
+                    "--per-category",
+                    str(50 if q else 200),
+                    "--out",
+                    str(work / "inst_ray"),
+                    "--ray",
+                    *w,
+                ],
+            ),
+        )
     results = []
     try:
         for key, what, argv in builds:
@@ -146,7 +223,9 @@ def main() -> int:
                 print(f"{key} failed (exit {r['code']})", file=sys.stderr)
                 return 1
         if args.ray:
-            same = all((work / "inst_many" / f).read_bytes() == (work / "inst_ray" / f).read_bytes() for f in ("manifest.json", "000000.npy"))
+            same = all(
+                (work / "inst_many" / f).read_bytes() == (work / "inst_ray" / f).read_bytes() for f in ("manifest.json", "000000.npy")
+            )
             results.append({"key": "ray-same-bytes", "value": same})
     finally:
         if not args.keep:
@@ -159,12 +238,16 @@ def main() -> int:
         if "seconds" not in r:
             continue
         ok = "yes" if r["pss_sum"] < BUDGET else "NO"
-        print(f"| {r['key']}: {r['what']} | {_mib(r['output_bytes'])} | {r['seconds']:.1f} | {_mib(r['driver_rss'])} | {_mib(r['worker_rss'])} | {_mib(r['rss_sum'])} | {_mib(r['pss_sum'])} | {ok} |")
+        print(
+            f"| {r['key']}: {r['what']} | {_mib(r['output_bytes'])} | {r['seconds']:.1f} | {_mib(r['driver_rss'])} | {_mib(r['worker_rss'])} | {_mib(r['rss_sum'])} | {_mib(r['pss_sum'])} | {ok} |"
+        )
     by = {r["key"]: r for r in results}
     if "instances-many-ray" in by:
         a, b = by["instances-many"], by["instances-many-ray"]
-        print(f"\nRay overhead on the same build: {b['seconds'] - a['seconds']:+.1f} s ({b['seconds']:.1f} vs {a['seconds']:.1f} s); "
-              f"same bytes: {by['ray-same-bytes']['value']}")
+        print(
+            f"\nRay overhead on the same build: {b['seconds'] - a['seconds']:+.1f} s ({b['seconds']:.1f} vs {a['seconds']:.1f} s); "
+            f"same bytes: {by['ray-same-bytes']['value']}"
+        )
     if args.json:
         args.json.write_text(json.dumps([{k: v for k, v in r.items() if k != "stdout"} for r in results], indent=2))
     return 0 if all(r.get("pss_sum", 0) < BUDGET for r in results) else 1

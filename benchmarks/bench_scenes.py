@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pcfractal.io import atomic  # noqa: E402
 from pcfractal.build.executor import default_workers  # noqa: E402
+from pcfractal.io import atomic  # noqa: E402
 from pcfractal.pointclouds.instances import InstanceSettings, make_instance  # noqa: E402
 from pcfractal.pointclouds.search import SearchSettings, search_categories  # noqa: E402
 from scene_builder import SceneSettings, make_scene, plan_scene  # noqa: E402
@@ -93,7 +93,10 @@ def main(argv=None) -> int:
     print(f"categories: {len(systems)} searched in {time.perf_counter() - t:.1f} s (threshold 0.05, seed 0)")
 
     print(f"\non the fly, one core, {n_fly} scenes each:")
-    for label, s in (("40k points (10 objects)", SceneSettings(base_objects=10, extra_objects_mean=0.0)), ("default (15 + Poisson(5))", SceneSettings())):
+    for label, s in (
+        ("40k points (10 objects)", SceneSettings(base_objects=10, extra_objects_mean=0.0)),
+        ("default (15 + Poisson(5))", SceneSettings()),
+    ):
         ms, inst_ms, pts = on_the_fly(systems, s, n_fly)
         extra = f"; target {TARGET_MS_40K:g} ms: {'met' if ms <= TARGET_MS_40K else 'MISSED'}" if "40k" in label else ""
         print(

@@ -8,7 +8,7 @@ resume, repair, executor, seal) -> ``cli``. ``mmdet3d`` is the only code that im
 mmdetection3d; ``scene_builder`` makes scenes with exact boxes.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name):

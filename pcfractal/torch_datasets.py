@@ -24,8 +24,9 @@ try:
 except ModuleNotFoundError as e:  # torch is an extra: generation does not need it
     raise ModuleNotFoundError(f"pcfractal.torch_datasets needs torch: pip install 'pcfractal[torch]' ({e})", name=e.name) from None
 
-from .images import ClassSet, get_generator
 from pcfractal.pointclouds.instances import InstanceSettings, make_instance
+
+from .images import ClassSet, get_generator
 
 
 class FractalImageDataset(Dataset):
@@ -49,14 +50,27 @@ class FractalImageDataset(Dataset):
         self.classes = classes
         self.kind = classes.kind
         gen = get_generator(classes.kind)
-        self.settings = settings if settings is not None else gen.Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in classes.settings.items()}).validate()
+        self.settings = (
+            settings
+            if settings is not None
+            else gen.Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in classes.settings.items()}).validate()
+        )
         self.per_category = int(per_category)
         self.seed = int(seed)
         self.transform = transform
         self._gen = None
 
     @classmethod
-    def from_preset(cls, kind: str, preset: str = "tiny", seed: int = 0, count: int | None = None, per_category: int | None = None, transform=None, **overrides) -> "FractalImageDataset":
+    def from_preset(
+        cls,
+        kind: str,
+        preset: str = "tiny",
+        seed: int = 0,
+        count: int | None = None,
+        per_category: int | None = None,
+        transform=None,
+        **overrides,
+    ) -> "FractalImageDataset":
         """Make (or search) the categories of a preset now, render images later."""
         gen = get_generator(kind)
         pre = gen.preset(preset)
@@ -139,7 +153,9 @@ class MultiViewDataset(Dataset):
     (a callable on one PIL view) the stacked transformed views.
     """
 
-    def __init__(self, classes: ClassSet | None = None, models_per_category: int = 1, seed: int = 0, settings=None, transform=None, files=None):
+    def __init__(
+        self, classes: ClassSet | None = None, models_per_category: int = 1, seed: int = 0, settings=None, transform=None, files=None
+    ):
         self.transform = transform
         self.seed = int(seed)
         if files is not None:  # [(label, [12 paths])]
@@ -153,7 +169,11 @@ class MultiViewDataset(Dataset):
         gen = get_generator("mvfractaldb")
         self.views = gen.views_per_model
         self.classes = classes
-        self.settings = settings if settings is not None else gen.Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in classes.settings.items()}).validate()
+        self.settings = (
+            settings
+            if settings is not None
+            else gen.Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in classes.settings.items()}).validate()
+        )
         self.models_per_category = int(models_per_category)
         self.files = None
         self._gen = None

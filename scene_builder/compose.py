@@ -71,18 +71,32 @@ class SceneSettings:
     size_range: tuple[float, float] = field(default=(0.75, 1.25), metadata={"help": "box size s ~ U[LO, HI] in metres"})
     aspect_range: tuple[float, float] = field(default=(0.9, 1.1), metadata={"help": "box = s x (1, U[LO, HI], U[LO, HI])"})
     room_size: float = field(default=15.0, metadata={"help": "room side in metres; centres in [-size/2, size/2]"})
-    yaw_range: tuple[float, float] = field(default=(-math.pi, math.pi), metadata={"help": "yaw ~ U[LO, HI] radians (--axis-aligned: 0)", "cli": False})
+    yaw_range: tuple[float, float] = field(
+        default=(-math.pi, math.pi), metadata={"help": "yaw ~ U[LO, HI] radians (--axis-aligned: 0)", "cli": False}
+    )
     margin: float = field(default=0.25, metadata={"help": "overlap rule margin in metres"})
     max_tries: int = field(default=100, metadata={"help": "placement tries per object before the scene stops growing"})
-    instances_per_category: int = field(default=1000, metadata={"help": "objects draw (category, instance) from categories x this", "cli": False})
-    label_mode: str = field(default="category", metadata={"help": "box labels: the fractal category or one class 'object'", "choices": LABEL_MODES})
+    instances_per_category: int = field(
+        default=1000, metadata={"help": "objects draw (category, instance) from categories x this", "cli": False}
+    )
+    label_mode: str = field(
+        default="category", metadata={"help": "box labels: the fractal category or one class 'object'", "choices": LABEL_MODES}
+    )
     floor_points: int = field(default=0, metadata={"help": "points on the floor (background)"})
     wall_points: int = field(default=0, metadata={"help": "points on the four walls (background)"})
     wall_height: float = field(default=3.0, metadata={"help": "wall height in metres"})
 
     def validate(self) -> "SceneSettings":
         """Return self, or raise ValueError naming the bad setting and what to do."""
-        numbers = (self.extra_objects_mean, *self.size_range, *self.aspect_range, self.room_size, *self.yaw_range, self.margin, self.wall_height)
+        numbers = (
+            self.extra_objects_mean,
+            *self.size_range,
+            *self.aspect_range,
+            self.room_size,
+            *self.yaw_range,
+            self.margin,
+            self.wall_height,
+        )
         if not all(math.isfinite(float(v)) for v in numbers):
             raise ValueError("scene settings must be finite numbers (got inf or nan)")
         if self.room_size > MAX_ROOM or max(self.size_range) > MAX_ROOM or self.margin > MAX_ROOM or self.wall_height > MAX_ROOM:
@@ -314,7 +328,9 @@ def make_scene(
     return fill_scene(systems, plan, index, seed, settings, instance_settings, classes=classes)
 
 
-def fill_scene(systems, plan: ScenePlan, index: int, seed: int, settings: SceneSettings, instance_settings: InstanceSettings, *, classes=None) -> Scene:
+def fill_scene(
+    systems, plan: ScenePlan, index: int, seed: int, settings: SceneSettings, instance_settings: InstanceSettings, *, classes=None
+) -> Scene:
     """The points and masks of a planned scene (``make_scene`` = ``plan_scene`` + this)."""
     n = instance_settings.n_points
     k = len(plan.boxes)

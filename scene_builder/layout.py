@@ -116,7 +116,5 @@ def box_corners(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-BOX_EDGES = np.array(
-    [[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4], [0, 4], [1, 5], [2, 6], [3, 7]], dtype=np.int64
-)
+BOX_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4], [0, 4], [1, 5], [2, 6], [3, 7]], dtype=np.int64)
 """The 12 edges of a box as pairs of indices into ``box_corners``' 8 corners."""

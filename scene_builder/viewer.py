@@ -96,7 +96,16 @@ def _stop_xvfb() -> None:
         _XVFB = None
 
 
-def geometries(points: np.ndarray, instance_mask: np.ndarray, boxes: np.ndarray, labels=None, classes=None, *, show_labels: bool = True, text_height: float = 0.28) -> list:
+def geometries(
+    points: np.ndarray,
+    instance_mask: np.ndarray,
+    boxes: np.ndarray,
+    labels=None,
+    classes=None,
+    *,
+    show_labels: bool = True,
+    text_height: float = 0.28,
+) -> list:
     """Open3D geometries of a scene: the point cloud, one LineSet for all boxes, text labels.
 
     Args:
@@ -215,7 +224,9 @@ def show(geoms: list, title: str = "pcfractal scene", size: tuple[int, int] = DE
 
     Raises DisplayError (naming --screenshot) at once when there is no display."""
     if not has_display():
-        raise DisplayError("no display for an interactive window (DISPLAY is unset): use --screenshot PATH.png for a picture, or --export PATH.glb for a file")
+        raise DisplayError(
+            "no display for an interactive window (DISPLAY is unset): use --screenshot PATH.png for a picture, or --export PATH.glb for a file"
+        )
     o3d = _o3d()
     vis = o3d.visualization.Visualizer()
     if not vis.create_window(window_name=title, width=size[0], height=size[1]):

@@ -35,7 +35,9 @@ def save(grid: np.ndarray, path: Path, colors: int = 256) -> None:
     """Palette PNG (``colors`` entries) with Pillow's best compression; a picture over LIMIT
     is an error (shrink it)."""
     buf = io.BytesIO()
-    Image.fromarray(grid).quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(buf, format="PNG", optimize=True)
+    Image.fromarray(grid).quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        buf, format="PNG", optimize=True
+    )
     data = buf.getvalue()
     if len(data) > LIMIT:
         raise SystemExit(f"{path}: {len(data):,} bytes, over {LIMIT:,}: show fewer or smaller tiles")
@@ -51,7 +53,15 @@ def rcdb(out: Path, seed: int) -> None:
     for c in range(3):
         v, k, coef, w = classes.params[c][:4]
         tiles = [gen.render(classes.params[c], c, i, seed, s)[156:356, 156:356] for i in range(3)]
-        cells.append(([f"RCDB category {c}: V={int(v)} vertices, K={int(k)} contours, c={coef:.2f}, w={w:.3f} px", "images 0-2: the central 200 px of 512, full resolution"], tiles))
+        cells.append(
+            (
+                [
+                    f"RCDB category {c}: V={int(v)} vertices, K={int(k)} contours, c={coef:.2f}, w={w:.3f} px",
+                    "images 0-2: the central 200 px of 512, full resolution",
+                ],
+                tiles,
+            )
+        )
     save(labelled_grid(cells, columns=1), out / "rcdb.png", colors=16)
 
 
@@ -67,9 +77,13 @@ def fractaldb(out: Path, seed: int) -> None:
             imgs = {i: im.copy() for i, im in gen.render_many(classes.params[0], 0, [0, 1, 40], seed, s)}
             default = " (default)" if (render, color) == ("patch-random", "gray") else ""
             flags = f"--render {render} --color {color}"
-            cells.append(([flags + default, "images 0, 1 (its flip), 40 (weight row 1); 362 px at 181"], [small(imgs[i], 181) for i in (0, 1, 40)]))
+            cells.append(
+                ([flags + default, "images 0, 1 (its flip), 40 (weight row 1); 362 px at 181"], [small(imgs[i], 181) for i in (0, 1, 40)])
+            )
             crop = imgs[0][120:184, 120:184]
-            detail.append(([flags], [np.kron(crop, np.ones((3, 3, 1), np.uint8)) if crop.ndim == 3 else np.kron(crop, np.ones((3, 3), np.uint8))]))
+            detail.append(
+                ([flags], [np.kron(crop, np.ones((3, 3, 1), np.uint8)) if crop.ndim == 3 else np.kron(crop, np.ones((3, 3), np.uint8))])
+            )
     save(labelled_grid(cells, columns=2), out / "fractaldb.png", colors=64)
     save(labelled_grid(detail, columns=3), out / "fractaldb_detail.png")
 
@@ -78,11 +92,17 @@ def exfractaldb(out: Path, seed: int) -> None:
     gen = get_generator("exfractaldb")
     classes = gen.make_classes(2, seed, gen.settings(threshold=0.05))
     cells = []
-    for views, n_points, note in (("sphere", 100_000, "(default)"), ("authors", 100_000, ""), ("authors", 10_000, "(preset exfractaldb-1k-authors)")):
+    for views, n_points, note in (
+        ("sphere", 100_000, "(default)"),
+        ("authors", 100_000, ""),
+        ("authors", 10_000, "(preset exfractaldb-1k-authors)"),
+    ):
         s = gen.settings(views=views, n_points=n_points, threshold=0.05)
         imgs = {i: im.copy() for i, im in gen.render_many(classes.params[0], 0, range(6), seed, s)}
         what = "images 0-5: 6 random viewpoints" if views == "sphere" else "images 0-5: views 0-5 of model 0 (turns about y)"
-        cells.append(([f"--views {views} --n-points {n_points:,} {note}", what + "; 224 px at 112"], [small(imgs[i], 112) for i in range(6)]))
+        cells.append(
+            ([f"--views {views} --n-points {n_points:,} {note}", what + "; 224 px at 112"], [small(imgs[i], 112) for i in range(6)])
+        )
     save(labelled_grid(cells, columns=1), out / "exfractaldb.png")
 
 
@@ -94,7 +114,12 @@ def mvfractaldb(out: Path, seed: int) -> None:
     for c in range(2):
         for m in (0, 1):
             imgs = {i: im.copy() for i, im in gen.render_many(classes.params[c], c, range(12 * m, 12 * m + 12), seed, s)}
-            cells.append(([f"category {c}, model {m}: views v00-v11 ({gen.image_name(c, 12 * m)} ...), 224 px at 80"], [small(imgs[i], 80) for i in range(12 * m, 12 * m + 12)]))
+            cells.append(
+                (
+                    [f"category {c}, model {m}: views v00-v11 ({gen.image_name(c, 12 * m)} ...), 224 px at 80"],
+                    [small(imgs[i], 80) for i in range(12 * m, 12 * m + 12)],
+                )
+            )
     save(labelled_grid(cells, columns=1), out / "mvfractaldb.png")
 
 
@@ -119,7 +144,12 @@ def instances(out: Path, seed: int) -> None:
             s = InstanceSettings(probabilities=probs, noise_placement=placement).validate()
             tiles = [picture(make_instance(systems, 0, i, seed, s), s.n_main) for i in (0, 5, 77)]
             default = " (default)" if (probs, placement) == ("keep", "centred") else ""
-            cells.append(([f"--probabilities {probs} --noise-placement {placement}{default}", "instances 0, 5, 77 of category 0; noise orange"], tiles))
+            cells.append(
+                (
+                    [f"--probabilities {probs} --noise-placement {placement}{default}", "instances 0, 5, 77 of category 0; noise orange"],
+                    tiles,
+                )
+            )
     save(labelled_grid(cells, columns=2), out / "pcfractaldb_instances.png")
 
 

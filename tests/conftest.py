@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from pcfractal.pointclouds.search import SearchSettings, search_categories
@@ -17,5 +16,3 @@ def tiny_search():
 @pytest.fixture(scope="session")
 def tiny_systems(tiny_search):
     return [c.params for c in tiny_search.categories]
-
-

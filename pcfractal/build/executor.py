@@ -108,7 +108,14 @@ class RayExecutor:
     node (``pip install pcfractal`` there).
     """
 
-    def __init__(self, address: str | None = None, workers: int | None = None, window: int | None = None, max_retries: int = 3, object_store_mb: int = 256):
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        window: int | None = None,
+        max_retries: int = 3,
+        object_store_mb: int = 256,
+    ):
         self.address = address
         self.local_cpus = check_workers(workers)
         self._window = window
@@ -204,7 +211,7 @@ class RayExecutor:
 
 def _ray_get(ray, ref):
     """``ray.get`` that re-raises a task's own exception type (ValueError, OSError...)."""
-    from ray.exceptions import RayTaskError, RayError
+    from ray.exceptions import RayError, RayTaskError
 
     try:
         return ray.get(ref)

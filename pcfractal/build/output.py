@@ -213,7 +213,9 @@ class BuildFolder:
                 self._remove_owned(old)
             else:
                 what = f"another {old['kind']} build" if old else "a build this version cannot resume"
-                raise BuildError(f"--out {self.given} holds {what} (different settings); choose a new --out, or pass --overwrite to replace it")
+                raise BuildError(
+                    f"--out {self.given} holds {what} (different settings); choose a new --out, or pass --overwrite to replace it"
+                )
             atomic.write_json(self.state / MARKER_FILE, self.marker)
             (p / OLD_MARKER).unlink(missing_ok=True)
         except OSError as e:
@@ -236,7 +238,9 @@ class BuildFolder:
         except OSError as e:
             os.close(fd)
             if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise BuildError(f"--out {self.given} is being built by another pcfractal process; wait for it to finish or choose another --out") from None
+                raise BuildError(
+                    f"--out {self.given} is being built by another pcfractal process; wait for it to finish or choose another --out"
+                ) from None
             raise
         self._lock_fd = fd
 
@@ -252,7 +256,13 @@ class BuildFolder:
         files = list(walk_files(self.path))
         for rel in files:
             base = PARTIAL_RE.sub("", rel)
-            if rel in recorded or base in recorded or rel in (OLD_MARKER, manifest_mod.MANIFEST_FILE) or self.owns(base) or _old_owns(old, base):
+            if (
+                rel in recorded
+                or base in recorded
+                or rel in (OLD_MARKER, manifest_mod.MANIFEST_FILE)
+                or self.owns(base)
+                or _old_owns(old, base)
+            ):
                 continue
             raise BuildError(
                 f"--overwrite refused: {self.given / rel} was not written by pcfractal; move it out of {self.given} "

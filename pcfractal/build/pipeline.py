@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pcfractal.core import keys
 from pcfractal import __version__
+from pcfractal.core import keys
 from pcfractal.io import atomic
 from pcfractal.pointclouds.instances import InstanceSettings
 from pcfractal.pointclouds.presets import PRESETS, preset
@@ -31,13 +31,22 @@ STAGES = ("categories", "instances", "scenes")
 class BuildSettings:
     """The whole pipeline; each field feeds the stages that use it."""
 
-    preset: str = field(default="tiny", metadata={"help": "build size: tiny (demo), small, paper (PC-FractalDB-1k: 1,000 x 1,000 at 0.15, 10,000 scenes)", "choices": tuple(PRESETS)})
+    preset: str = field(
+        default="tiny",
+        metadata={
+            "help": "build size: tiny (demo), small, paper (PC-FractalDB-1k: 1,000 x 1,000 at 0.15, 10,000 scenes)",
+            "choices": tuple(PRESETS),
+        },
+    )
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
     count: int | None = field(default=None, metadata={"help": "categories (default: the preset's)", "metavar": "N"})
     per_category: int | None = field(default=None, metadata={"help": "instances per category (default: the preset's)", "metavar": "M"})
     scenes: int | None = field(default=None, metadata={"help": "scenes (default: the preset's)", "metavar": "N"})
     threshold: float = field(default=CategoriesSettings.threshold, metadata={"help": "variance threshold of the category search"})
-    stages: str = field(default=",".join(STAGES), metadata={"help": "the stages to run, in order, comma-separated (a later stage needs the earlier ones' output)"})
+    stages: str = field(
+        default=",".join(STAGES),
+        metadata={"help": "the stages to run, in order, comma-separated (a later stage needs the earlier ones' output)"},
+    )
     instance: InstanceSettings = field(default_factory=InstanceSettings)
 
     def stage_names(self) -> list[str]:
@@ -61,7 +70,9 @@ def make_stages(b: BuildSettings, out: Path) -> list[tuple[str, Stage]]:
     cats = CategoriesSettings(count=b.count, preset=b.preset, seed=b.seed, threshold=b.threshold)
     n_cat = cats.validate().n
     inst = InstancesSettings(categories=out / "categories", per_category=b.per_category, preset=b.preset, seed=b.seed, instance=b.instance)
-    scn = ScenesSettings(categories=out / "categories", count=b.scenes, preset=b.preset, seed=b.seed, per_category=b.per_category, instance=b.instance)
+    scn = ScenesSettings(
+        categories=out / "categories", count=b.scenes, preset=b.preset, seed=b.seed, per_category=b.per_category, instance=b.instance
+    )
     stages = {"categories": CategoriesStage(cats), "instances": InstancesStage(inst), "scenes": ScenesStage(scn)}
     stages["instances"].planned_categories = n_cat
     stages["scenes"].planned_categories = n_cat
@@ -82,7 +93,9 @@ def run_build(b: BuildSettings, out: str | Path, opts: RunOptions | None = None)
         for (name, stage), plan in zip(stages, plans):
             print(f"== {name}")
             print_plan(stage, out / name, plan, workers, opts)
-        print(f"total: {sum(p.files for p in plans):,} files, {sum(p.bytes for p in plans) / 2**30:,.2f} GiB; the free space was checked for all of it")
+        print(
+            f"total: {sum(p.files for p in plans):,} files, {sum(p.bytes for p in plans) / 2**30:,.2f} GiB; the free space was checked for all of it"
+        )
         return 0
     if "categories" not in [n for n, _ in stages] and not (out / "categories").is_dir():
         raise BuildError(f"--stages without categories needs {out / 'categories'} from an earlier build")

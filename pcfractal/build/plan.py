@@ -140,7 +140,9 @@ def fit_workers(plan: Plan, workers: int, local: bool = True) -> tuple[int, list
         w = max(1, plan.units)
     fits = max(1, int(avail // (plan.unit_bytes + PROCESS_BYTES)))
     if w > fits:
-        notes.append(f"--workers {w} reduced to {fits}: each worker needs ~{fmt_bytes(plan.unit_bytes + PROCESS_BYTES)}, {fmt_bytes(avail)} available")
+        notes.append(
+            f"--workers {w} reduced to {fits}: each worker needs ~{fmt_bytes(plan.unit_bytes + PROCESS_BYTES)}, {fmt_bytes(avail)} available"
+        )
         w = fits
     return w, notes
 

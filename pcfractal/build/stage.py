@@ -347,9 +347,13 @@ def run_stage(stage: Stage, out: str | os.PathLike, opts: RunOptions | None = No
 def _os_error(e: OSError, out: Path) -> BuildError:
     """A full disk, a read-only or unwritable folder met mid-build, as one line."""
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return BuildError(f"disk full while writing {out} ({e.filename or e.strerror}); no partial file was kept: free some space and run the same command again to resume")
+        return BuildError(
+            f"disk full while writing {out} ({e.filename or e.strerror}); no partial file was kept: free some space and run the same command again to resume"
+        )
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return BuildError(f"cannot write to {out}: {e.strerror} ({e.filename}); fix the permissions and run the same command again to resume")
+        return BuildError(
+            f"cannot write to {out}: {e.strerror} ({e.filename}); fix the permissions and run the same command again to resume"
+        )
     return BuildError(f"{out}: {e.strerror or e} ({e.filename or ''})")
 
 
@@ -405,7 +409,14 @@ def _run(stage: Stage, folder: BuildFolder, executor, log: Log, config_base: Pat
     m = seal(root, folder.given, stage, journal, counts, folder.settings)
     title, rows = stage.summary(ctx, results)
     if log.level >= 1:
-        summary(title, rows + [("time", f"{time.perf_counter() - ctx.t0:.1f} s"), ("manifest", f"{m['total_files']:,} files, {fmt_bytes(m['total_bytes'])}, sha256 of each")])
+        summary(
+            title,
+            rows
+            + [
+                ("time", f"{time.perf_counter() - ctx.t0:.1f} s"),
+                ("manifest", f"{m['total_files']:,} files, {fmt_bytes(m['total_bytes'])}, sha256 of each"),
+            ],
+        )
     return m
 
 

@@ -25,7 +25,9 @@ def verify_build(folder: Path) -> list[tuple[str, list[Problem], dict | None]]:
     if marker is not None and marker["kind"] == "build":
         return _verify_pipeline(folder)
     if marker is None and not (folder / manifest_mod.MANIFEST_FILE).exists() and not (folder / OLD_MARKER).exists():
-        raise BuildError(f"{folder}: not a pcfractal build (no {STATE_DIR}/ and no {manifest_mod.MANIFEST_FILE}); give the --out of a build")
+        raise BuildError(
+            f"{folder}: not a pcfractal build (no {STATE_DIR}/ and no {manifest_mod.MANIFEST_FILE}); give the --out of a build"
+        )
     return [(".", _verify_stage(folder, marker), read_json(folder / manifest_mod.MANIFEST_FILE))]
 
 
@@ -35,7 +37,12 @@ def _verify_stage(folder: Path, marker: dict | None) -> list[Problem]:
     problems = manifest_mod.verify(folder)
     m = read_json(folder / manifest_mod.MANIFEST_FILE)
     if marker is None and isinstance(m, dict):
-        problems.append(Problem(f"{STATE_DIR}/build.json", "the build marker is missing or damaged; the same command rewrites it (the manifest says what this build is)"))
+        problems.append(
+            Problem(
+                f"{STATE_DIR}/build.json",
+                "the build marker is missing or damaged; the same command rewrites it (the manifest says what this build is)",
+            )
+        )
     elif marker is not None and isinstance(m, dict) and (m.get("kind") != marker["kind"] or m.get("settings") != marker["settings"]):
         problems.append(Problem(manifest_mod.MANIFEST_FILE, "describes another build than the folder's marker; rebuild with --overwrite"))
     return problems

@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return 2
     except Exception as e:  # a bug: one line, the traceback on request
-        print(f"{PROG} {args.command}: internal error: {type(e).__name__}: {e} (run with --verbose for the traceback and report it)", file=sys.stderr)
+        print(
+            f"{PROG} {args.command}: internal error: {type(e).__name__}: {e} (run with --verbose for the traceback and report it)",
+            file=sys.stderr,
+        )
         if args.verbose:
             traceback.print_exc()
         return 1

@@ -19,13 +19,32 @@ def add_run_options(p: argparse.ArgumentParser, out_help: str, out_required: boo
     to make: the output bytes do not depend on them)."""
     g = p.add_argument_group("how to run (the output's bytes do not depend on these)")
     g.add_argument("--out", type=Path, required=out_required, help=out_help)
-    g.add_argument("--workers", type=int, default=0, help="worker processes; 0 = all cores (default), capped at the cores and at what fits in memory")
-    g.add_argument("--overwrite", action="store_true", help="replace a different pcfractal build in --out (only a folder holding nothing but a pcfractal build)")
-    g.add_argument("--ray", action="store_true", help="run the work units on a local Ray started for this build (pip install 'pcfractal[ray]')")
-    g.add_argument("--ray-address", metavar="A", default=None, help="run on an existing Ray cluster: 'auto', 'HOST:6379' or 'ray://HOST:10001' (--out must be shared by all nodes)")
+    g.add_argument(
+        "--workers", type=int, default=0, help="worker processes; 0 = all cores (default), capped at the cores and at what fits in memory"
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a different pcfractal build in --out (only a folder holding nothing but a pcfractal build)",
+    )
+    g.add_argument(
+        "--ray", action="store_true", help="run the work units on a local Ray started for this build (pip install 'pcfractal[ray]')"
+    )
+    g.add_argument(
+        "--ray-address",
+        metavar="A",
+        default=None,
+        help="run on an existing Ray cluster: 'auto', 'HOST:6379' or 'ray://HOST:10001' (--out must be shared by all nodes)",
+    )
     g.add_argument("--dry-run", action="store_true", help="print the plan (files, size, memory, time), check the limits, write nothing")
     g.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print errors only")
-    g.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="print plans, notes and the traceback of an unexpected error")
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print plans, notes and the traceback of an unexpected error",
+    )
 
 
 def run_options(args) -> RunOptions:

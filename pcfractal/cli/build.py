@@ -31,7 +31,9 @@ def register(sub) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", metavar="FILE", help="replay the build_config.json of an earlier build (other 'what to make' flags are ignored)")
+    p.add_argument(
+        "--config", metavar="FILE", help="replay the build_config.json of an earlier build (other 'what to make' flags are ignored)"
+    )
     add_settings(p, BuildSettings, title="what to make")
     add_run_options(p, "output folder (gets categories/, instances/ and scenes/)")
     p.set_defaults(func=run)

@@ -7,7 +7,10 @@ from ._common import stage_command
 
 def register(sub) -> None:
     stage_command(
-        sub, "categories", CategoriesSettings, CategoriesStage,
+        sub,
+        "categories",
+        CategoriesSettings,
+        CategoriesStage,
         help="search fractal categories (the variance check)",
         description="Rejection-sample 3D IFS systems (the authors' uniform sampler) and keep those whose normalised\n"
         "10,000-point cloud has every per-axis variance above --threshold. Writes categories.json,\n"

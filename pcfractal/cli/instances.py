@@ -7,7 +7,10 @@ from ._common import stage_command
 
 def register(sub) -> None:
     stage_command(
-        sub, "instances", InstancesSettings, InstancesStage,
+        sub,
+        "instances",
+        InstancesSettings,
+        InstancesStage,
         help="make instances of every category (fluctuation + FractalNoiseMix)",
         description="For each category, --per-category instances: a fluctuated copy of the category (weight table)\n"
         "with its own random stream, mixed with noise points from another category. Writes\n"

@@ -7,7 +7,10 @@ from ._common import stage_command
 
 def register(sub) -> None:
     stage_command(
-        sub, "scenes", ScenesSettings, ScenesStage,
+        sub,
+        "scenes",
+        ScenesSettings,
+        ScenesStage,
         help="fractal scenes with 3D boxes (mmdetection3d format)",
         description="Random rooms of fractal objects (PC-FractalDB instances made on the fly) with exact, tight\n"
         "oriented 3D boxes, written as mmdetection3d 1.x reads ScanNet: points/*.bin (float32 xyz),\n"

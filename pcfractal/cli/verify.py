@@ -40,6 +40,9 @@ def run(args) -> int:
             rows.append((where, f"ok: {m['kind']}, {m['total_files']:,} files, {fmt_bytes(m['total_bytes'])}"))
     summary(f"verify: {args.folder} ({time.perf_counter() - t0:.1f} s)", rows)
     if bad:
-        print(f"verify: {bad} problem(s) in {args.folder}; the same build command repairs them (damaged and missing files are made again, good ones kept)", file=sys.stderr)
+        print(
+            f"verify: {bad} problem(s) in {args.folder}; the same build command repairs them (damaged and missing files are made again, good ones kept)",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -20,8 +20,10 @@ from pathlib import Path
 from ._common import CliError
 
 PROG = "pcfractal view"
-DESCRIPTION = ("Show a fractal scene (points coloured by instance, its boxes, a label per box) in an Open3D window, "
-               "render it headless to a PNG (--screenshot), or export it for any 3D viewer (--export .glb/.ply).")
+DESCRIPTION = (
+    "Show a fractal scene (points coloured by instance, its boxes, a label per box) in an Open3D window, "
+    "render it headless to a PNG (--screenshot), or export it for any 3D viewer (--export .glb/.ply)."
+)
 EXPORT_SUFFIXES = (".glb", ".ply")
 
 
@@ -93,8 +95,14 @@ def make_on_the_fly(cat_path: Path, index: int, seed: int, label_mode: str, per_
 
     systems = CategorySet.load(cat_path).systems
     s = make_scene(systems, index, seed, SceneSettings(label_mode=label_mode, instances_per_category=per_category).validate())
-    return {"points": s.points, "instance_mask": s.instance_mask, "boxes": s.boxes, "labels": s.labels, "classes": s.classes,
-            "source": f"on the fly, scene {index}, seed {seed}"}
+    return {
+        "points": s.points,
+        "instance_mask": s.instance_mask,
+        "boxes": s.boxes,
+        "labels": s.labels,
+        "classes": s.classes,
+        "source": f"on the fly, scene {index}, seed {seed}",
+    }
 
 
 def run(args) -> int:
@@ -108,7 +116,9 @@ def run(args) -> int:
 
         interactive = args.export is None and args.screenshot is None
         if interactive and not viewer.has_display():  # before any work: one line, no window
-            raise CliError("no display for an interactive window (DISPLAY is unset): use --screenshot PATH.png for a picture, or --export PATH.glb for a file")
+            raise CliError(
+                "no display for an interactive window (DISPLAY is unset): use --screenshot PATH.png for a picture, or --export PATH.glb for a file"
+            )
         if args.categories is not None:
             scene = make_on_the_fly(args.categories, args.index, args.seed, args.label_mode, args.per_category)
         elif args.root is not None:
@@ -122,7 +132,9 @@ def run(args) -> int:
         if args.screenshot is not None:
             viewer.ensure_display()  # before Open3D is imported
         if interactive or args.screenshot is not None:
-            geoms = viewer.geometries(scene["points"], scene["instance_mask"], scene["boxes"], scene["labels"], scene["classes"], show_labels=not args.no_labels)
+            geoms = viewer.geometries(
+                scene["points"], scene["instance_mask"], scene["boxes"], scene["labels"], scene["classes"], show_labels=not args.no_labels
+            )
         if args.screenshot is not None:
             path = viewer.screenshot(args.screenshot, geoms, args.size, args.point_size)
             print(f"wrote {path} ({scene['source']}: {n} objects, {n_points:,} points)")

@@ -164,16 +164,26 @@ def _splat_perspective(points, scale, shift, rot, eye, focal, cx, cy, near, imag
 _NO_SHIFT = np.zeros(3)
 
 
-def splat_perspective(points: np.ndarray, camera: Camera, image: np.ndarray, value: int = 255, scale: float = 1.0, shift: np.ndarray | None = None) -> int:
+def splat_perspective(
+    points: np.ndarray, camera: Camera, image: np.ndarray, value: int = 255, scale: float = 1.0, shift: np.ndarray | None = None
+) -> int:
     """Draw (n, 3) float64 points seen by ``camera`` as 1-pixel dots of ``value`` into the
     uint8 ``image`` (h, w) in place (no depth test: every dot has the same value). With
     ``scale``/``shift`` the points drawn are ``points * scale + shift`` (a normalisation
     applied on the fly, without a pass over the cloud). Returns how many points landed
     inside the image."""
     return _splat_perspective(
-        np.ascontiguousarray(points, dtype=np.float64), float(scale),
+        np.ascontiguousarray(points, dtype=np.float64),
+        float(scale),
         _NO_SHIFT if shift is None else np.ascontiguousarray(shift, dtype=np.float64),
-        camera.rotation, camera.eye, camera.focal, camera.cx, camera.cy, camera.near, image, value,
+        camera.rotation,
+        camera.eye,
+        camera.focal,
+        camera.cx,
+        camera.cy,
+        camera.near,
+        image,
+        value,
     )
 
 
@@ -313,7 +323,7 @@ def dilate(points_image: np.ndarray, mask: np.ndarray, out: np.ndarray | None = 
             if not mask[dr, dc]:
                 continue
             oy, ox = dr - 1, dc - 1  # a point at (r, c) lights (r + oy, c + ox)
-            hit[max(oy, 0): h + min(oy, 0), max(ox, 0): w + min(ox, 0)] |= src[max(-oy, 0): h - max(oy, 0), max(-ox, 0): w - max(ox, 0)]
+            hit[max(oy, 0) : h + min(oy, 0), max(ox, 0) : w + min(ox, 0)] |= src[max(-oy, 0) : h - max(oy, 0), max(-ox, 0) : w - max(ox, 0)]
     out[hit] = value
     return out
 

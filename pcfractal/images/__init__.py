@@ -9,11 +9,11 @@
 (64, 64)
 """
 
-from ._base import CLASSES_FILE, ClassSet, ImageGenerator
 from pcfractal.io.png import encode, encode_gray
-from ._registry import get_generator, list_generators, register
 
 # Importing the modules registers the generators.
 from . import exfractaldb, fractaldb, mvfractaldb, rcdb  # noqa: E402,F401
+from ._base import CLASSES_FILE, ClassSet, ImageGenerator
+from ._registry import get_generator, list_generators, register
 
 __all__ = ["CLASSES_FILE", "ClassSet", "ImageGenerator", "encode", "encode_gray", "get_generator", "list_generators", "register"]

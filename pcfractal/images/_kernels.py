@@ -132,9 +132,9 @@ def orbit_with_stats(params, n_points, rng, probabilities=None, bound=1e9, out=N
     a, t, cum = np.ascontiguousarray(a), np.ascontiguousarray(t), cumulative(p)
     state = np.zeros(d)
     stats = np.empty(3 * d)
-    stats[0:2 * d:2] = np.inf
-    stats[1:2 * d:2] = -np.inf
-    stats[2 * d:] = 0.0
+    stats[0 : 2 * d : 2] = np.inf
+    stats[1 : 2 * d : 2] = -np.inf
+    stats[2 * d :] = 0.0
     fill = _FILL[d]
     if n_points <= DRAW_CHUNK:  # chaos_game draws short orbits in one call
         ok = fill(a, t, cum, rng.random(n_points), out, 0, state, stats, bound)
@@ -153,13 +153,13 @@ def orbit_with_stats(params, n_points, rng, probabilities=None, bound=1e9, out=N
 def normalization_from_stats(stats, n: int, d: int = 3):
     """``raster.normalization_affine(points)`` from ``orbit_with_stats``' statistics:
     (ok, scale, shift)."""
-    lo = float(min(stats[0:2 * d:2]))
-    hi = float(max(stats[1:2 * d:2]))
+    lo = float(min(stats[0 : 2 * d : 2]))
+    hi = float(max(stats[1 : 2 * d : 2]))
     span = hi - lo
     if not (span > 0.0 and np.isfinite(span)):
         return False, 1.0, np.zeros(d)
     scale = 2.0 / span
-    return True, scale, stats[2 * d:3 * d].copy() * (-scale / n)
+    return True, scale, stats[2 * d : 3 * d].copy() * (-scale / n)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)

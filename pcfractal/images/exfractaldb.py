@@ -35,8 +35,9 @@ import numpy as np
 from pcfractal.core import ifs, keys, raster
 from pcfractal.core.chaos import DEFAULT_BOUND, chaos_game
 from pcfractal.core.normalize import DEFAULT_VARIANCE_THRESHOLD, check_threshold
-from pcfractal.pointclouds.search import SearchSettings, search_categories
 from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
+from pcfractal.pointclouds.search import SearchSettings, search_categories
+
 from . import _kernels
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
@@ -63,14 +64,24 @@ class ExFractalDBSettings:
     """Defaults follow PCFRACTALDB.md sec. 2 (the authors' multi-view camera)."""
 
     size: int = field(default=224, metadata=_f("image side, pixels"))
-    n_points: int = field(default=100_000, metadata=_f("points per image (the talk: 10k fails to pre-train, 50k works; the authors' renderer: 10,000)"))
+    n_points: int = field(
+        default=100_000, metadata=_f("points per image (the talk: 10k fails to pre-train, 50k works; the authors' renderer: 10,000)")
+    )
     fov_deg: float = field(default=45.0, metadata=_f("pinhole field of view, degrees"))
     distance: float = field(default=4.0, metadata=_f("camera distance from the origin"))
     weight_rows: int = field(default=145, metadata=_f("fluctuation table rows (1 = none)", ifs.WEIGHT_TABLE_ROWS))
-    views: str = field(default="sphere", metadata=_f("sphere: viewpoint uniform on the sphere + roll; authors: 12 turns about y + a +-3.14 deg jitter, views of a model share its cloud", VIEWS))
+    views: str = field(
+        default="sphere",
+        metadata=_f(
+            "sphere: viewpoint uniform on the sphere + roll; authors: 12 turns about y + a +-3.14 deg jitter, views of a model share its cloud",
+            VIEWS,
+        ),
+    )
     burn_in: int = field(default=0, metadata=_f("chaos-game steps dropped first"))
     bound: float = field(default=DEFAULT_BOUND, metadata=_f("divergence bound on |coordinate|"))
-    threshold: float = field(default=DEFAULT_VARIANCE_THRESHOLD, metadata=_f("variance threshold of the category search (when no category file)"))
+    threshold: float = field(
+        default=DEFAULT_VARIANCE_THRESHOLD, metadata=_f("variance threshold of the category search (when no category file)")
+    )
 
     def validate(self) -> "ExFractalDBSettings":
         if self.size <= 0:
@@ -110,14 +121,22 @@ class ExFractalDB(ImageGenerator):
         tick = None if progress is None else (lambda n, res: progress(n))
         res = search_categories(count, seed, s, executor=executor, progress=tick)
         origin = [{"block": c.block, "offset": c.offset, "variances": [float(v) for v in c.variances]} for c in res.categories]
-        info = {"source": "search", "tried": res.tried, "diverged": res.diverged, "acceptance_rate": res.acceptance_rate, "threshold": s.threshold}
+        info = {
+            "source": "search",
+            "tried": res.tried,
+            "diverged": res.diverged,
+            "acceptance_rate": res.acceptance_rate,
+            "threshold": s.threshold,
+        }
         return ClassSet(self.name, [c.params for c in res.categories], seed, settings_dict(settings), origin, info)
 
     def classes_from_categories(self, cats: CategorySet, settings) -> ClassSet:
         """Use a category file's systems (from ``build_pcfractal.py categories``)."""
         origin = [dict(o) for o in cats.origin] if cats.origin else [{} for _ in cats.systems]
         info = {"source": "category file", "category_seed": cats.seed, "category_settings": cats.settings}
-        return ClassSet(self.name, [np.asarray(s, dtype=np.float64) for s in cats.systems], cats.seed, settings_dict(settings), origin, info)
+        return ClassSet(
+            self.name, [np.asarray(s, dtype=np.float64) for s in cats.systems], cats.seed, settings_dict(settings), origin, info
+        )
 
     def classes_from_path(self, path, count, settings) -> ClassSet:
         """A category folder or file from ``build_pcfractal.py categories``; the first
@@ -203,7 +222,9 @@ class ExFractalDB(ImageGenerator):
             if s.views == "authors":
                 if i // AUTHORS_VIEWS != model:  # the views of a model share its cloud
                     model = i // AUTHORS_VIEWS
-                    cloud = self._cloud_from(keys.generator(seed, "exfractaldb-model", category, model), params, category, i, s, out, table, buffer)
+                    cloud = self._cloud_from(
+                        keys.generator(seed, "exfractaldb-model", category, model), params, category, i, s, out, table, buffer
+                    )
                 yield i, self.render(params, category, i, seed, s, image=image, cloud=cloud)
             else:
                 # one stream per image: its camera draws, then its cloud (as camera() + cloud())

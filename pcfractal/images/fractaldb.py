@@ -45,6 +45,7 @@ import numpy as np
 
 from pcfractal.core import ifs, keys, raster
 from pcfractal.core.chaos import CHAOS_FILL, DEFAULT_BOUND, chaos_game, cumulative
+
 from . import _kernels
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
@@ -69,14 +70,30 @@ class FractalDBSettings:
 
     size: int = field(default=362, metadata=_f("image side, pixels (the talk's sweep is best at 256-362)"))
     n_points: int = field(default=200_000, metadata=_f("points per image, the start point included (authors: 200,000)"))
-    render: str = field(default="patch-random", metadata=_f("patch-random: a new 3x3 pattern per point, pasted (the release); patch-fixed: one pattern per image (the talk's best); point: single pixels", RENDERS))
-    color: str = field(default="gray", metadata=_f("gray: 127 on black, grayscale PNG; color: the authors' colour cycle with the point index, RGB", COLORS))
+    render: str = field(
+        default="patch-random",
+        metadata=_f(
+            "patch-random: a new 3x3 pattern per point, pasted (the release); patch-fixed: one pattern per image (the talk's best); point: single pixels",
+            RENDERS,
+        ),
+    )
+    color: str = field(
+        default="gray", metadata=_f("gray: 127 on black, grayscale PNG; color: the authors' colour cycle with the point index, RGB", COLORS)
+    )
     patches: int = field(default=10, metadata=_f("renders per weight row (the authors' --instance; 10 -> 1,000 images per category)"))
     flips: int = field(default=4, metadata=_f("flips per render: 1, 2 (none, top-bottom) or 4 (+ left-right, both)", (1, 2, 4)))
     weight_rows: int = field(default=25, metadata=_f("weight table rows: identity + each of a..f times 4 factors (1 = none)", (25, 1)))
-    weight_step: float = field(default=0.4, metadata=_f("weight table by name (the authors' weights_<step>.csv): factors 1 -/+ step, 1 -/+ 2 step (0.4: 0.2, 0.6, 1.4, 1.8)", WEIGHT_STEPS))
+    weight_step: float = field(
+        default=0.4,
+        metadata=_f(
+            "weight table by name (the authors' weights_<step>.csv): factors 1 -/+ step, 1 -/+ 2 step (0.4: 0.2, 0.6, 1.4, 1.8)",
+            WEIGHT_STEPS,
+        ),
+    )
     pad: int = field(default=6, metadata=_f("padding, pixels, of the search and the render (authors: 6)"))
-    filling_rate: float = field(default=0.2, metadata=_f("category threshold on lit pixels / all pixels (authors' code 0.2; the talk's sweep: 0.10)"))
+    filling_rate: float = field(
+        default=0.2, metadata=_f("category threshold on lit pixels / all pixels (authors' code 0.2; the talk's sweep: 0.10)")
+    )
     search_size: int = field(default=512, metadata=_f("image side of the filling-rate check, pixels"))
     search_points: int = field(default=100_000, metadata=_f("points of the filling-rate check, the start point included"))
     bound: float = field(default=DEFAULT_BOUND, metadata=_f("divergence bound on |coordinate|"))
@@ -89,7 +106,9 @@ class FractalDBSettings:
         if self.size <= 0 or self.search_size <= 0:
             raise ValueError(f"image size must be positive, got {self.size if self.size <= 0 else self.search_size}")
         if self.n_points <= 1 or self.search_points <= 1:
-            raise ValueError(f"points per image must be positive (and > 1: the start point counts), got {min(self.n_points, self.search_points)}")
+            raise ValueError(
+                f"points per image must be positive (and > 1: the start point counts), got {min(self.n_points, self.search_points)}"
+            )
         if self.render not in RENDERS:
             raise ValueError(f"render must be one of {', '.join(RENDERS)}, got {self.render!r}")
         if self.color not in COLORS:
@@ -221,8 +240,17 @@ class FractalDB(ImageGenerator):
     presets = {
         "tiny": {"categories": 4, "per_category": 8},
         # the authors' recommended run (exe.sh): the settings' defaults
-        "fractaldb-1k": {"categories": 1000, "per_category": 1000, "filling_rate": 0.2, "weight_step": 0.4, "size": 362,
-                         "search_points": 100_000, "n_points": 200_000, "render": "patch-random", "color": "gray"},
+        "fractaldb-1k": {
+            "categories": 1000,
+            "per_category": 1000,
+            "filling_rate": 0.2,
+            "weight_step": 0.4,
+            "size": 362,
+            "search_points": 100_000,
+            "n_points": 200_000,
+            "render": "patch-random",
+            "color": "gray",
+        },
         "fractaldb-10k": {"categories": 10000, "per_category": 1000},
     }
 
@@ -252,7 +280,13 @@ class FractalDB(ImageGenerator):
                 raise RuntimeError(f"found only {len(found)} of {count} FractalDB categories in {tried} candidates; lower --threshold")
         found = found[:count]
         origin = [{"candidate": k, "filling_rate": rate} for k, _, rate in found]
-        info = {"source": "search", "tried": tried, "diverged": diverged, "acceptance_rate": len(found) / tried, "filling_rate": settings.filling_rate}
+        info = {
+            "source": "search",
+            "tried": tried,
+            "diverged": diverged,
+            "acceptance_rate": len(found) / tried,
+            "filling_rate": settings.filling_rate,
+        }
         return ClassSet(self.name, [p for _, p, _ in found], seed, settings_dict(settings), origin, info)
 
     def classes_from_path(self, path, count, settings) -> ClassSet:
@@ -315,12 +349,16 @@ class FractalDB(ImageGenerator):
         rng = keys.generator(seed, "fractaldb-points", *key)
         for attempt in range(len(table)):
             r = (row + attempt) % len(table)
-            pts, st = _kernels.orbit_with_stats(ifs.fluctuate(system, table[r]), s.n_points - 1, rng, probabilities=p, bound=s.bound, out=out, buffer=buffer)
+            pts, st = _kernels.orbit_with_stats(
+                ifs.fluctuate(system, table[r]), s.n_points - 1, rng, probabilities=p, bound=s.bound, out=out, buffer=buffer
+            )
             if pts is not None:
                 cols = np.empty(pts.shape[0] + 1, dtype=np.int32)
                 rows = np.empty(pts.shape[0] + 1, dtype=np.int32)
                 # the origin (the authors' first point) takes part in the extent
-                if not _kernels.authors_pixels_from_stats(pts, s.size, s.pad, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols, rows):
+                if not _kernels.authors_pixels_from_stats(
+                    pts, s.size, s.pad, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols, rows
+                ):
                     raise RuntimeError("fractaldb: a degenerate orbit (zero extent) cannot be drawn")
                 return cols, rows
         raise RuntimeError(f"fractaldb category {category}: every weight row diverged")

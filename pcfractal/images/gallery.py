@@ -39,7 +39,9 @@ def _rgb(tile: np.ndarray) -> np.ndarray:
     return np.repeat(t[:, :, None], 3, axis=2) if t.ndim == 2 else t
 
 
-def labelled_grid(cells: Sequence[tuple[Sequence[str], Sequence[np.ndarray]]], columns: int | None = None, caption_lines: int | None = None) -> np.ndarray:
+def labelled_grid(
+    cells: Sequence[tuple[Sequence[str], Sequence[np.ndarray]]], columns: int | None = None, caption_lines: int | None = None
+) -> np.ndarray:
     """(H, W, 3) uint8 picture of ``cells``: each ``(caption lines, tiles)`` becomes the
     caption above its tiles side by side. All tiles share one size; cells are laid out in
     ``columns`` columns (default: about as wide as tall)."""
@@ -119,8 +121,17 @@ def default_class_name(category: int) -> str:
     return f"{category:05d}"
 
 
-def image_gallery(generator, classes, seed: int, settings, max_classes: int = 16, per_class: int = 4, tile: int = 96,
-                  class_name: Callable[[int], str] = default_class_name, columns: int | None = None) -> np.ndarray:
+def image_gallery(
+    generator,
+    classes,
+    seed: int,
+    settings,
+    max_classes: int = 16,
+    per_class: int = 4,
+    tile: int = 96,
+    class_name: Callable[[int], str] = default_class_name,
+    columns: int | None = None,
+) -> np.ndarray:
     """(H, W, 3) uint8 gallery of an image dataset: for each of the first ``max_classes``
     classes, images 0..``per_class``-1 exactly as the build renders them (``generator.render``
     with the build's ``seed`` and ``settings``), shrunk to ``tile`` px, under a caption with

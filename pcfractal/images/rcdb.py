@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from pcfractal.core import keys, raster
+
 from ._base import ClassSet, ImageGenerator, settings_dict
 from ._registry import register
 

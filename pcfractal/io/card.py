@@ -65,8 +65,15 @@ PAPERS = {
 PAPERS["rcdb"] = ("RCDB", PAPERS["exfractaldb"][1], PAPERS["exfractaldb"][2])
 
 # The HuggingFace Hub's size_categories buckets.
-_SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
-          (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
+_SIZES = [
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+]
 
 
 def size_category(n: int) -> str:
@@ -81,10 +88,22 @@ def _q(text) -> str:
     return json.dumps(str(text))
 
 
-def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int, seed: int, settings: dict,
-                 command: str | None = None, layout: str = "folder", image_size: int | None = None,
-                 pretty_name: str | None = None, license: str = "cc-by-4.0", version: str = __version__,
-                 split_dir: str = "train", shard_dir: str = "shards") -> str:
+def dataset_card(
+    *,
+    kind: str,
+    class_names: Sequence[str],
+    images_per_class: int,
+    seed: int,
+    settings: dict,
+    command: str | None = None,
+    layout: str = "folder",
+    image_size: int | None = None,
+    pretty_name: str | None = None,
+    license: str = "cc-by-4.0",
+    version: str = __version__,
+    split_dir: str = "train",
+    shard_dir: str = "shards",
+) -> str:
     """README.md text (HuggingFace dataset card) of an image output.
 
     Args:
@@ -106,50 +125,88 @@ def dataset_card(*, kind: str, class_names: Sequence[str], images_per_class: int
     n_images = len(names) * images_per_class
     pretty = pretty_name or f"{display} ({len(names):,} classes, made with pcfractal)"
     folder_glob, shard_glob = f"{split_dir}/*/*.png", f"{shard_dir}/train-*.tar"
-    y = ["---", f"license: {license}", "task_categories:", "- image-classification", f"pretty_name: {_q(pretty)}",
-         "size_categories:", f"- {size_category(n_images)}", "tags:", "- synthetic", "- formula-driven-supervised-learning",
-         f"- {_q(kind)}", "configs:", "- config_name: default", "  data_files:", "  - split: train",
-         f"    path: {_q(shard_glob if layout == 'shards' else folder_glob)}"]
+    y = [
+        "---",
+        f"license: {license}",
+        "task_categories:",
+        "- image-classification",
+        f"pretty_name: {_q(pretty)}",
+        "size_categories:",
+        f"- {size_category(n_images)}",
+        "tags:",
+        "- synthetic",
+        "- formula-driven-supervised-learning",
+        f"- {_q(kind)}",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        "  - split: train",
+        f"    path: {_q(shard_glob if layout == 'shards' else folder_glob)}",
+    ]
     if layout == "both":
         y += ["- config_name: shards", "  data_files:", "  - split: train", f"    path: {_q(shard_glob)}"]
-    y += ["dataset_info:", "  features:", "  - name: image", "    dtype: image", "  - name: label", "    dtype:",
-          "      class_label:", "        names:"]
+    y += [
+        "dataset_info:",
+        "  features:",
+        "  - name: image",
+        "    dtype: image",
+        "  - name: label",
+        "    dtype:",
+        "      class_label:",
+        "        names:",
+    ]
     y += [f"          {_q(k)}: {_q(n)}" for k, n in enumerate(names)]
     y += ["---"]
 
     shown = ", ".join(names[:3]) + (f", ..., {names[-1]}" if len(names) > 4 else "".join(f", {n}" for n in names[3:]))
     body = [
-        "", f"# {pretty}", "",
+        "",
+        f"# {pretty}",
+        "",
         f"{len(names):,} classes x {images_per_class:,} images = {n_images:,} images"
         + (f" of {image_size} x {image_size} pixels" if image_size else "")
         + f", made from formulas only by pcfractal {version}"
         + f" (generator `{kind}`). No natural image and no human label: the label of an image is the"
-        + " formula (class) it was drawn from.", "",
-        "## How it was made", "",
+        + " formula (class) it was drawn from.",
+        "",
+        "## How it was made",
+        "",
         f"- generator: `{kind}`" + (f" ({paper})" if paper else ""),
         f"- seed: {seed} (every random draw derives from it and the image's key: the same command gives the same bytes)",
         f"- pcfractal version: {version}",
     ]
     if command:
         body.append(f"- command: `{command}`")
-    body += ["- settings:", "", "```json", json.dumps(settings, indent=2, sort_keys=True, default=str), "```", "",
-             "## Layout", ""]
+    body += ["- settings:", "", "```json", json.dumps(settings, indent=2, sort_keys=True, default=str), "```", "", "## Layout", ""]
     if layout in ("folder", "both"):
-        body.append(f"- `{split_dir}/{{class}}/{{class}}_{{image}}.png`: one folder per class ({shown}); label k is the k-th class name in sorted order")
+        body.append(
+            f"- `{split_dir}/{{class}}/{{class}}_{{image}}.png`: one folder per class ({shown}); label k is the k-th class name in sorted order"
+        )
     if layout in ("shards", "both"):
-        body.append(f"- `{shard_dir}/train-NNNNNN.tar`: webdataset shards, one sample per `{{class}}_{{image}}` key with fields `png` and `cls` (the label);"
-                    f" `{shard_dir}/_info.json` gives timm's wds reader the split")
-    body += ["- `classes.json`: the parameters of every class (rebuild any image from them), `images.json`: the build summary,",
-             "  `manifest.json`: sha256 of every file (`pcfractal verify DIR`), `gallery.png`: a few images per class", "",
-             "## Loading", "", "```python"]
+        body.append(
+            f"- `{shard_dir}/train-NNNNNN.tar`: webdataset shards, one sample per `{{class}}_{{image}}` key with fields `png` and `cls` (the label);"
+            f" `{shard_dir}/_info.json` gives timm's wds reader the split"
+        )
+    body += [
+        "- `classes.json`: the parameters of every class (rebuild any image from them), `images.json`: the build summary,",
+        "  `manifest.json`: sha256 of every file (`pcfractal verify DIR`), `gallery.png`: a few images per class",
+        "",
+        "## Loading",
+        "",
+        "```python",
+    ]
     if layout in ("folder", "both"):
-        body += [f'torchvision.datasets.ImageFolder("DIR/{split_dir}")',
-                 f'timm.data.ImageDataset("DIR/{split_dir}")',
-                 'datasets.load_dataset("DIR")  # or load_dataset("imagefolder", data_dir="DIR/' + split_dir + '")']
+        body += [
+            f'torchvision.datasets.ImageFolder("DIR/{split_dir}")',
+            f'timm.data.ImageDataset("DIR/{split_dir}")',
+            'datasets.load_dataset("DIR")  # or load_dataset("imagefolder", data_dir="DIR/' + split_dir + '")',
+        ]
     if layout in ("shards", "both"):
-        body += [f'webdataset.WebDataset("DIR/{shard_dir}/train-{{000000..NNNNNN}}.tar").decode("pil").to_tuple("png", "cls")',
-                 f'timm.data.create_dataset("wds/", root="DIR/{shard_dir}", split="train")',
-                 f'datasets.load_dataset("webdataset", data_files={{"train": "DIR/{shard_dir}/train-*.tar"}})']
+        body += [
+            f'webdataset.WebDataset("DIR/{shard_dir}/train-{{000000..NNNNNN}}.tar").decode("pil").to_tuple("png", "cls")',
+            f'timm.data.create_dataset("wds/", root="DIR/{shard_dir}", split="train")',
+            f'datasets.load_dataset("webdataset", data_files={{"train": "DIR/{shard_dir}/train-*.tar"}})',
+        ]
     body += ["```", ""]
     if bibtex:
         body += ["## Citation", "", f"If you use this data, cite {paper}:", "", "```bibtex", bibtex, "```", ""]

@@ -201,7 +201,15 @@ def _folder_sums(folder: Path, rel: str, names: list[str], trust: bool) -> dict[
 # --- build and write ----------------------------------------------------------------------
 
 
-def build(folder: str | os.PathLike, kind: str, seed: int | None, settings: dict, counts: dict, expected: list[str] | None = None, trust: bool = True) -> dict:
+def build(
+    folder: str | os.PathLike,
+    kind: str,
+    seed: int | None,
+    settings: dict,
+    counts: dict,
+    expected: list[str] | None = None,
+    trust: bool = True,
+) -> dict:
     """The manifest of everything below ``folder``; writes each sub-folder's ``SHA256SUMS``.
 
     Args:
@@ -223,7 +231,9 @@ def build(folder: str | os.PathLike, kind: str, seed: int | None, settings: dict
             top = [n for n in names if n != MANIFEST_FILE]
             missing = sorted(set(expected or ()) - set(top))
             if missing:
-                raise RuntimeError(f"{folder}: build finished without {len(missing)} file(s), e.g. {missing[0]}; run the same command again")
+                raise RuntimeError(
+                    f"{folder}: build finished without {len(missing)} file(s), e.g. {missing[0]}; run the same command again"
+                )
             with ThreadPoolExecutor(_threads()) as pool:
                 files += pool.map(lambda n: file_entry(folder, n, trust), top)
             total_files += len(top)
@@ -318,7 +328,11 @@ def _check_folder(folder: Path, f: dict) -> list[Problem]:
     try:
         hashes = read_sums(d / SUMS_FILE)
     except FileNotFoundError:
-        return [Problem(f"{rel}/{SUMS_FILE}", "missing: the folder's checksums are gone")] if d.is_dir() else [Problem(rel + "/", "missing folder (listed in the manifest)")]
+        return (
+            [Problem(f"{rel}/{SUMS_FILE}", "missing: the folder's checksums are gone")]
+            if d.is_dir()
+            else [Problem(rel + "/", "missing folder (listed in the manifest)")]
+        )
     except (OSError, ValueError) as err:
         return [Problem(f"{rel}/{SUMS_FILE}", f"unreadable: {err}")]
     problems = []
@@ -370,7 +384,9 @@ def verify(folder: str | os.PathLike) -> list[Problem]:
                 continue  # already reported
             extra = [f"{rel}/{n}" for n in names if n not in known]
         else:
-            extra = [f"{rel}/{n}" if rel else n for n in names if (f"{rel}/{n}" if rel else n) not in listed_set and (rel or n != MANIFEST_FILE)]
+            extra = [
+                f"{rel}/{n}" if rel else n for n in names if (f"{rel}/{n}" if rel else n) not in listed_set and (rel or n != MANIFEST_FILE)
+            ]
         for x in extra:
             why = "a leftover partial file from an interrupted run" if x.endswith(atomic.PARTIAL_SUFFIX) else "not in the manifest"
             problems.append(Problem(x, f"unexpected file ({why})"))

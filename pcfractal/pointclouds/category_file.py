@@ -86,7 +86,9 @@ class CategorySet:
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise CategoryFileError(f"{source}: not a pcfractal category file (missing format '{FORMAT}')")
         if d.get("format_version") != FORMAT_VERSION:
-            raise CategoryFileError(f"{source}: unsupported format_version {d.get('format_version')!r} (this pcfractal reads {FORMAT_VERSION})")
+            raise CategoryFileError(
+                f"{source}: unsupported format_version {d.get('format_version')!r} (this pcfractal reads {FORMAT_VERSION})"
+            )
         systems, origin = [], []
         try:
             for i, c in enumerate(d["categories"]):

@@ -48,13 +48,26 @@ class InstanceSettings:
     """Defaults: 4,000 points, 80% main (the talk), 145-row weight table, no burn-in, the
     category's probabilities kept (the authors'), each part centred (the paper)."""
 
-    n_points: int = field(default=4000, metadata={**_f("points per instance, main + noise (the talk: 4,000; the authors' code 10,000)"), "flag": "points"})
+    n_points: int = field(
+        default=4000, metadata={**_f("points per instance, main + noise (the talk: 4,000; the authors' code 10,000)"), "flag": "points"}
+    )
     ratio: float = field(default=0.8, metadata=_f("share of main points (FractalNoiseMix)"))
     weight_rows: int = field(default=145, metadata=_f("fluctuation table rows (1 = none)", ifs.WEIGHT_TABLE_ROWS))
     burn_in: int = field(default=0, metadata=_f("chaos-game steps dropped first"))
     bound: float = field(default=DEFAULT_BOUND, metadata=_f("divergence bound on |coordinate|"))
-    probabilities: str = field(default="keep", metadata=_f("keep: the category's map probabilities (the authors', matches the published data); recompute: from the fluctuated maps", PROBABILITIES))
-    noise_placement: str = field(default="centred", metadata=_f("centred: noise and main each centred (the paper); authors: their centroid bug, noise off the main cloud", NOISE_PLACEMENTS))
+    probabilities: str = field(
+        default="keep",
+        metadata=_f(
+            "keep: the category's map probabilities (the authors', matches the published data); recompute: from the fluctuated maps",
+            PROBABILITIES,
+        ),
+    )
+    noise_placement: str = field(
+        default="centred",
+        metadata=_f(
+            "centred: noise and main each centred (the paper); authors: their centroid bug, noise off the main cloud", NOISE_PLACEMENTS
+        ),
+    )
 
     @property
     def n_main(self) -> int:
@@ -132,7 +145,15 @@ def _normalized_cloud(params, n, rng, s: InstanceSettings, probabilities=None, s
     return pts
 
 
-def make_instance(systems: list[np.ndarray], category: int, index: int, seed: int, settings: InstanceSettings = InstanceSettings(), table: np.ndarray | None = None, out: np.ndarray | None = None) -> Instance:
+def make_instance(
+    systems: list[np.ndarray],
+    category: int,
+    index: int,
+    seed: int,
+    settings: InstanceSettings = InstanceSettings(),
+    table: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> Instance:
     """Instance ``index`` of ``category`` from the category systems ``systems``.
 
     Args:
@@ -160,7 +181,9 @@ def make_instance(systems: list[np.ndarray], category: int, index: int, seed: in
     authors = s.noise_placement == "authors"
     p_main = ifs.probabilities(systems[category]) if s.probabilities == "keep" else None
     while True:
-        main = _normalized_cloud(ifs.fluctuate(systems[category], table[row]), s.n_main, rng, s, p_main, s.n_main / s.n_points if authors else None)
+        main = _normalized_cloud(
+            ifs.fluctuate(systems[category], table[row]), s.n_main, rng, s, p_main, s.n_main / s.n_points if authors else None
+        )
         if main is not None:
             break
         attempts += 1
@@ -168,7 +191,9 @@ def make_instance(systems: list[np.ndarray], category: int, index: int, seed: in
             raise RuntimeError(f"category {category}, instance {index}: {MAX_ATTEMPTS} fluctuated systems diverged")
         row = int(rng.integers(len(table)))
     while True:
-        noise = _normalized_cloud(systems[noise_cat], s.n_points - s.n_main, rng, s, None, (s.n_points - s.n_main) / s.n_points if authors else None)
+        noise = _normalized_cloud(
+            systems[noise_cat], s.n_points - s.n_main, rng, s, None, (s.n_points - s.n_main) / s.n_points if authors else None
+        )
         if noise is not None:
             break
         attempts += 1
@@ -181,7 +206,9 @@ def make_instance(systems: list[np.ndarray], category: int, index: int, seed: in
     return Instance(out, category, noise_cat, row, attempts)
 
 
-def make_category_instances(systems: list[np.ndarray], category: int, count: int, seed: int, settings: InstanceSettings = InstanceSettings(), start: int = 0):
+def make_category_instances(
+    systems: list[np.ndarray], category: int, count: int, seed: int, settings: InstanceSettings = InstanceSettings(), start: int = 0
+):
     """Instances ``start .. start+count-1`` of one category as arrays.
 
     Returns:

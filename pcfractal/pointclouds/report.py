@@ -72,8 +72,16 @@ def category_caption(index: int, system: np.ndarray, variances=None) -> list[str
     return lines
 
 
-def gallery_image(systems: list[np.ndarray], seed: int = 0, max_tiles: int = 64, size: int = 128, variances=None,
-                  instances: int = 3, instance_settings: InstanceSettings | None = None, columns: int | None = None) -> np.ndarray:
+def gallery_image(
+    systems: list[np.ndarray],
+    seed: int = 0,
+    max_tiles: int = 64,
+    size: int = 128,
+    variances=None,
+    instances: int = 3,
+    instance_settings: InstanceSettings | None = None,
+    columns: int | None = None,
+) -> np.ndarray:
     """(H, W, 3) uint8 gallery of the first ``max_tiles`` categories: per category its cloud
     (20,000 points) then instances 0..``instances``-1 as the instances stage makes them
     (FractalNoiseMix with ``seed`` and ``instance_settings``: fluctuated maps, 20% noise),
@@ -93,8 +101,15 @@ def gallery_image(systems: list[np.ndarray], seed: int = 0, max_tiles: int = 64,
     return labelled_grid(cells, columns)
 
 
-def gallery_png(systems: list[np.ndarray], seed: int = 0, max_tiles: int = 64, size: int = 128, variances=None,
-                instances: int = 3, instance_settings: InstanceSettings | None = None) -> bytes:
+def gallery_png(
+    systems: list[np.ndarray],
+    seed: int = 0,
+    max_tiles: int = 64,
+    size: int = 128,
+    variances=None,
+    instances: int = 3,
+    instance_settings: InstanceSettings | None = None,
+) -> bytes:
     """``gallery_image`` as PNG bytes (deterministic bytes)."""
     return png(gallery_image(systems, seed, max_tiles, size, variances, instances, instance_settings))
 
@@ -135,7 +150,9 @@ def category_stats(systems: list[np.ndarray], variances: np.ndarray | None, sear
         bins = variance_bins(v)
         stats["variance"] = {
             axis: {
-                "min": float(v[:, k].min()), "median": float(np.median(v[:, k])), "max": float(v[:, k].max()),
+                "min": float(v[:, k].min()),
+                "median": float(np.median(v[:, k])),
+                "max": float(v[:, k].max()),
                 "histogram": histogram(v[:, k], bins=bins),
             }
             for k, axis in enumerate("xyz")
@@ -164,7 +181,10 @@ def stats_markdown(title: str, stats: dict) -> str:
                 walk(v, depth + 1)
             elif isinstance(v, dict):
                 last = len(v["counts"]) - 1  # numpy's last bin includes its right edge
-                bars = ", ".join(f"[{a:.3f},{b:.3f}{']' if i == last else ')'}: {c}" for i, (a, b, c) in enumerate(zip(v["edges"], v["edges"][1:], v["counts"])))
+                bars = ", ".join(
+                    f"[{a:.3f},{b:.3f}{']' if i == last else ')'}: {c}"
+                    for i, (a, b, c) in enumerate(zip(v["edges"], v["edges"][1:], v["counts"]))
+                )
                 lines.append(f"{'  ' * depth}- {k}: {bars}")
             else:
                 lines.append(f"{'  ' * depth}- {k}: {_readable(v)}")

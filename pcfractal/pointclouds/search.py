@@ -81,7 +81,9 @@ class BlockResult:
 
 
 @njit(cache=True, nogil=True)
-def _search_block(rng, n_cand, n_lo, n_hi, n_points, burn_in, bound, threshold, screen, screen_factor, acc_params, acc_n, acc_offset, acc_var):
+def _search_block(
+    rng, n_cand, n_lo, n_hi, n_points, burn_in, bound, threshold, screen, screen_factor, acc_params, acc_n, acc_offset, acc_var
+):
     """Evaluate ``n_cand`` uniform-sampler 3D candidates; return (n_accepted, n_diverged).
 
     Draw order per candidate (mirrored by ``ifs.sample_uniform`` + ``chaos.chaos_game``):
@@ -166,13 +168,22 @@ def search_block(seed: int, block: int, settings: SearchSettings) -> BlockResult
     acc_var = np.zeros((s.block_size, s.dim))
     rng = keys.generator(seed, "search", block)
     n_acc, n_div = _search_block(
-        rng, s.block_size, lo, hi, s.n_points, s.burn_in, s.bound, s.threshold,
-        s.screen_points, s.screen_factor, acc_params, acc_n, acc_offset, acc_var,
+        rng,
+        s.block_size,
+        lo,
+        hi,
+        s.n_points,
+        s.burn_in,
+        s.bound,
+        s.threshold,
+        s.screen_points,
+        s.screen_factor,
+        acc_params,
+        acc_n,
+        acc_offset,
+        acc_var,
     )
-    accepted = [
-        Candidate(acc_params[i, : acc_n[i]].copy(), block, int(acc_offset[i]), acc_var[i].copy())
-        for i in range(n_acc)
-    ]
+    accepted = [Candidate(acc_params[i, : acc_n[i]].copy(), block, int(acc_offset[i]), acc_var[i].copy()) for i in range(n_acc)]
     return BlockResult(block, s.block_size, int(n_div), accepted)
 
 
@@ -196,7 +207,9 @@ class SearchResult:
         return len(self.categories) / self.tried if self.tried else 0.0
 
 
-def search_categories(count: int, seed: int, settings: SearchSettings = SearchSettings(), *, executor=None, progress=None, max_candidates: int | None = None) -> SearchResult:
+def search_categories(
+    count: int, seed: int, settings: SearchSettings = SearchSettings(), *, executor=None, progress=None, max_candidates: int | None = None
+) -> SearchResult:
     """Find ``count`` categories; the result does not depend on the executor's worker count.
 
     Args:

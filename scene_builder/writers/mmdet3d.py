@@ -100,7 +100,17 @@ def metainfo(classes: tuple[str, ...], provenance: dict | None = None) -> dict:
     return meta
 
 
-def info_entry(index: int, boxes: np.ndarray, labels: np.ndarray, categories, instances, n_points: int, n_background: int, wanted: int, masks: bool = True) -> dict:
+def info_entry(
+    index: int,
+    boxes: np.ndarray,
+    labels: np.ndarray,
+    categories,
+    instances,
+    n_points: int,
+    n_background: int,
+    wanted: int,
+    masks: bool = True,
+) -> dict:
     """A ``data_list`` entry (plain Python types only, so the pickle is deterministic)."""
     name = scene_name(index) + ".bin"
     entry = {
@@ -174,9 +184,21 @@ class Mmdet3dWriter(SceneWriter):
             w.write(f"{SEMANTIC_DIR}/{name}", np.ascontiguousarray(scene.semantic_mask, dtype="<i8").tobytes())
         w.write(f"{POINTS_DIR}/{name}", np.ascontiguousarray(scene.points, dtype="<f4").tobytes())
         n_bg = len(scene.points) - scene.num_objects * scene.n_points
-        return info_entry(scene.index, scene.boxes, scene.labels, scene.categories, scene.instances, scene.n_points, n_bg, scene.wanted, self.masks)
+        return info_entry(
+            scene.index, scene.boxes, scene.labels, scene.categories, scene.instances, scene.n_points, n_bg, scene.wanted, self.masks
+        )
 
-    def finish(self, w, records, count: int, seed: int, settings: SceneSettings, instance_settings: InstanceSettings, n_categories: int, provenance: dict) -> dict:
+    def finish(
+        self,
+        w,
+        records,
+        count: int,
+        seed: int,
+        settings: SceneSettings,
+        instance_settings: InstanceSettings,
+        n_categories: int,
+        provenance: dict,
+    ) -> dict:
         """The train/val info files from the scenes' entries (records)."""
         n_train, n_val = split_counts(count, self.val_fraction)
         entries = list(records)
@@ -199,8 +221,16 @@ class Mmdet3dWriter(SceneWriter):
             w.write(f"{self.prefix}_infos_{split}.pkl", dumps_info(info))
         n_obj = sum(len(e["instances"]) for e in entries)
         n_pts = sum(len(e["instances"]) * instance_settings.n_points + e["pcfractal"]["num_background_pts"] for e in entries)
-        return {"count": int(count), "n_train": n_train, "n_val": n_val, "objects": n_obj, "points": n_pts, "classes": len(classes),
-                "train_info": f"{self.prefix}_infos_train.pkl", "val_info": f"{self.prefix}_infos_val.pkl"}
+        return {
+            "count": int(count),
+            "n_train": n_train,
+            "n_val": n_val,
+            "objects": n_obj,
+            "points": n_pts,
+            "classes": len(classes),
+            "train_info": f"{self.prefix}_infos_train.pkl",
+            "val_info": f"{self.prefix}_infos_val.pkl",
+        }
 
 
 def write_dataset(
@@ -247,8 +277,16 @@ def write_dataset(
         raise ValueError(f"scene count must be a positive whole number, got {count!r}")
     # per_category: the caller's settings.instances_per_category (else the stage would put
     # the preset's in its place and scene i would not be make_scene(systems, i, seed, settings)).
-    s = ScenesSettings(count=int(count), seed=seed, val_fraction=val_fraction, prefix=prefix, masks=masks,
-                       per_category=settings.instances_per_category, scene=settings, instance=instance_settings)
+    s = ScenesSettings(
+        count=int(count),
+        seed=seed,
+        val_fraction=val_fraction,
+        prefix=prefix,
+        masks=masks,
+        per_category=settings.instances_per_category,
+        scene=settings,
+        instance=instance_settings,
+    )
     stage = ScenesStage(s, systems=systems)
     run_stage(stage, root, RunOptions(workers=workers or 0, overwrite=overwrite, log=Log(level=0 if quiet else 1)))
     return stage.written

@@ -24,7 +24,11 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def tree(folder: Path) -> dict[str, bytes]:
     """Every output file below ``folder`` (the build's own state folder excluded)."""
     folder = Path(folder)
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and ".pcfractal" not in p.relative_to(folder).parts}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".pcfractal" not in p.relative_to(folder).parts
+    }
 
 
 @pytest.fixture(scope="session")

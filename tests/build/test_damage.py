@@ -17,7 +17,13 @@ DATA = {
     "images": "train/00001/00001_00001.png",
     "shards": "shards/train-000000.tar",
 }
-SUMMARY = {"categories": "stats.json", "instances": "instances.json", "scenes": "pcfractal_infos_train.pkl", "images": "classes.json", "shards": "classes.json"}
+SUMMARY = {
+    "categories": "stats.json",
+    "instances": "instances.json",
+    "scenes": "pcfractal_infos_train.pkl",
+    "images": "classes.json",
+    "shards": "classes.json",
+}
 
 
 def flip(path, offset=None):
@@ -62,7 +68,18 @@ def damage(d, kind, how):
     return [DATA[kind]]
 
 
-HOWS = ["flip", "flip-summary", "truncate", "delete", "rename", "extra", "garbage-manifest", "lost-manifest+flip", "garbage-marker", "lost-journal+flip"]
+HOWS = [
+    "flip",
+    "flip-summary",
+    "truncate",
+    "delete",
+    "rename",
+    "extra",
+    "garbage-manifest",
+    "lost-manifest+flip",
+    "garbage-marker",
+    "lost-journal+flip",
+]
 FOREIGN = {"rename", "extra"}
 
 

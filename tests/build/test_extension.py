@@ -35,7 +35,9 @@ class Stripes(ImageGenerator):
 
     def render(self, params, category, index, seed, settings):
         x = np.arange(settings.size)
-        return np.where(((x[None, :] + index + int(params[0])) // settings.period) % 2 == 0, 255, 0).astype(np.uint8).repeat(settings.size, 0)
+        return (
+            np.where(((x[None, :] + index + int(params[0])) // settings.period) % 2 == 0, 255, 0).astype(np.uint8).repeat(settings.size, 0)
+        )
 
 
 class CountWriter(writers.SceneWriter):
@@ -74,8 +76,28 @@ def test_a_new_image_dataset_is_one_module(capsys, tmp_path, registered):
 
 def test_a_new_scene_format_is_one_writer(capsys, refs, tmp_path, registered):
     out = tmp_path / "counts"
-    code, _, err = run(capsys, "scenes", "--categories", refs["categories"], "--format", CountWriter.name, "--count", "3",
-                       "--per-category", "2", "--points", "100", "--base-objects", "2", "--extra-objects", "0", "--workers", "1", "--out", out)
+    code, _, err = run(
+        capsys,
+        "scenes",
+        "--categories",
+        refs["categories"],
+        "--format",
+        CountWriter.name,
+        "--count",
+        "3",
+        "--per-category",
+        "2",
+        "--points",
+        "100",
+        "--base-objects",
+        "2",
+        "--extra-objects",
+        "0",
+        "--workers",
+        "1",
+        "--out",
+        out,
+    )
     assert code == 0, err
     assert [int((out / f"{i:06d}.txt").read_text()) for i in range(3)] == [2, 2, 2]
     assert run(capsys, "verify", out)[0] == 0

@@ -52,7 +52,9 @@ def test_overwrite_replaces_only_our_own_build(capsys, refs, copy_of):
     d = copy_of("instances")
     code, _, err = run(capsys, "instances", "--categories", refs["categories"], "--per-category", "2", "--points", "300", "--out", d)
     assert code == 2 and "holds another instances build" in err and one_line(err)
-    code, _, err = run(capsys, "instances", "--categories", refs["categories"], "--per-category", "2", "--points", "300", "--out", d, "--overwrite")
+    code, _, err = run(
+        capsys, "instances", "--categories", refs["categories"], "--per-category", "2", "--points", "300", "--out", d, "--overwrite"
+    )
     assert code == 0, err
     assert np.load(d / "000000.npy").shape == (2, 300, 3)
 
@@ -98,8 +100,19 @@ def test_a_second_build_into_a_locked_folder_stops_with_one_line(capsys, refs, c
 @pytest.mark.slow
 def test_workers_die_with_a_killed_parent(refs, tmp_path):
     out = tmp_path / "killed"
-    cmd = [sys.executable, str(REPO / "tools" / "build_pcfractal.py"), "instances", "--categories", str(refs["categories"]),
-           "--per-category", "400", "--workers", "2", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        str(REPO / "tools" / "build_pcfractal.py"),
+        "instances",
+        "--categories",
+        str(refs["categories"]),
+        "--per-category",
+        "400",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+    ]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and len(_children(p.pid)) < 2:
@@ -266,7 +279,9 @@ def test_progress_lines_when_stderr_is_not_a_terminal(refs, tmp_path):
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "instances: 3/3 units (100%)" in p.stderr  # a plain line, no terminal bar
-    q = subprocess.run([*cmd[:2], *map(str, argv_of("instances", refs, tmp_path / "q")), "--quiet"], capture_output=True, text=True, env=env, timeout=120)
+    q = subprocess.run(
+        [*cmd[:2], *map(str, argv_of("instances", refs, tmp_path / "q")), "--quiet"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert q.returncode == 0 and q.stdout == "" and q.stderr == ""
 
 

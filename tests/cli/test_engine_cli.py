@@ -22,9 +22,29 @@ def built(tmp_path_factory):
     cats1, so that their settings, which name the input folder, are the same)."""
     root = tmp_path_factory.mktemp("engine")
     for w in (1, 2):
-        assert main(["categories", "--count", "5", "--threshold", "0.05", "--seed", "7", "--workers", str(w), "--out", str(root / f"cats{w}")]) == 0
+        assert (
+            main(["categories", "--count", "5", "--threshold", "0.05", "--seed", "7", "--workers", str(w), "--out", str(root / f"cats{w}")])
+            == 0
+        )
     for w in (1, 2):
-        assert main(["instances", "--categories", str(root / "cats1"), "--per-category", "6", "--seed", "7", "--workers", str(w), "--out", str(root / f"inst{w}")]) == 0
+        assert (
+            main(
+                [
+                    "instances",
+                    "--categories",
+                    str(root / "cats1"),
+                    "--per-category",
+                    "6",
+                    "--seed",
+                    "7",
+                    "--workers",
+                    str(w),
+                    "--out",
+                    str(root / f"inst{w}"),
+                ]
+            )
+            == 0
+        )
     return root
 
 
@@ -71,7 +91,20 @@ def test_csv_export_import_round_trip(built, tmp_path, capsys):
 
 def test_rerun_resumes_and_finished_build_is_kept(built, capsys):
     before = files(built / "inst1")
-    code, out, _ = run(capsys, "instances", "--categories", built / "cats1", "--per-category", "6", "--seed", "7", "--workers", "1", "--out", built / "inst1")
+    code, out, _ = run(
+        capsys,
+        "instances",
+        "--categories",
+        built / "cats1",
+        "--per-category",
+        "6",
+        "--seed",
+        "7",
+        "--workers",
+        "1",
+        "--out",
+        built / "inst1",
+    )
     assert code == 0 and files(built / "inst1") == before
 
 
@@ -117,8 +150,26 @@ def test_unwritable_output_folder(built, tmp_path, capsys):
 
 
 def test_build_runs_every_stage_with_the_same_object_settings(tmp_path, capsys):
-    code, out, _ = run(capsys, "build", "--preset", "tiny", "--count", "3", "--per-category", "2", "--scenes", "2",
-                       "--threshold", "0.05", "--ratio", "0.7", "--workers", "1", "--out", tmp_path / "demo")
+    code, out, _ = run(
+        capsys,
+        "build",
+        "--preset",
+        "tiny",
+        "--count",
+        "3",
+        "--per-category",
+        "2",
+        "--scenes",
+        "2",
+        "--threshold",
+        "0.05",
+        "--ratio",
+        "0.7",
+        "--workers",
+        "1",
+        "--out",
+        tmp_path / "demo",
+    )
     assert code == 0, out
     assert (tmp_path / "demo/categories/categories.json").is_file()
     insts = json.loads((tmp_path / "demo/instances/instances.json").read_text())
@@ -135,7 +186,20 @@ def test_build_dry_run_writes_nothing(tmp_path, capsys):
 def test_ply_export_opens_in_open3d(built, tmp_path, capsys):
     import open3d as o3d
 
-    code, _, err = run(capsys, "instances", "--categories", built / "cats1", "--per-category", "2", "--ply", "1", "--workers", "1", "--out", tmp_path / "inst")
+    code, _, err = run(
+        capsys,
+        "instances",
+        "--categories",
+        built / "cats1",
+        "--per-category",
+        "2",
+        "--ply",
+        "1",
+        "--workers",
+        "1",
+        "--out",
+        tmp_path / "inst",
+    )
     assert code == 0, err
     plys = sorted((tmp_path / "inst" / "ply").glob("*.ply"))
     assert len(plys) == 5  # first instance of each of the 5 categories

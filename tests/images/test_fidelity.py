@@ -29,7 +29,7 @@ def ref_pnoise1(x, perm):
     t = x - np.floor(x)
     g0 = np.where(h0 & 8, -1.0, (h0 & 7) + 1.0)
     g1 = np.where(h1 & 8, -1.0, (h1 & 7) + 1.0)
-    f = t ** 3 * (t * (t * 6 - 15) + 10)
+    f = t**3 * (t * (t * 6 - 15) + 10)
     return (g0 * t + f * (g1 * (t - 1) - g0 * t)) * 0.4
 
 
@@ -154,7 +154,9 @@ def ref_rescale(xs, ys, size, pad):
         xs = xs - xs.min()
     if ys.min() < 0:
         ys = ys - ys.min()
-    return (xs / (xs.max() - xs.min()) * (size - 2 * pad) + pad).astype(np.uint16), (ys / (ys.max() - ys.min()) * (size - 2 * pad) + pad).astype(np.uint16)
+    return (xs / (xs.max() - xs.min()) * (size - 2 * pad) + pad).astype(np.uint16), (
+        ys / (ys.max() - ys.min()) * (size - 2 * pad) + pad
+    ).astype(np.uint16)
 
 
 def ref_draw_patch(px, py, size, rng, mode):
@@ -164,9 +166,9 @@ def ref_draw_patch(px, py, size, rng, mode):
     for x, y in zip(px.tolist(), py.tolist()):
         bits = np.array([int(ch) for ch in "{:09b}".format(int(rng.integers(1, 512)))]).reshape(3, 3)
         if mode == "union":
-            img[y + 1:y + 4, x + 1:x + 4] |= (bits * 127).astype(np.uint8)
+            img[y + 1 : y + 4, x + 1 : x + 4] |= (bits * 127).astype(np.uint8)
         else:
-            img[y + 1:y + 4, x + 1:x + 4] = bits * 127
+            img[y + 1 : y + 4, x + 1 : x + 4] = bits * 127
     return img[:size, :size][::-1]
 
 
@@ -302,7 +304,13 @@ def test_mvfractaldb_views_of_a_model_share_one_cloud():
 
     gen = get_generator("mvfractaldb")
     s = gen.settings(size=64, n_points=3000, threshold=0.05)
-    system = np.array([[0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, -0.5, 0.5, 0]])
+    system = np.array(
+        [
+            [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0],
+            [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5],
+            [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, -0.5, 0.5, 0],
+        ]
+    )
     imgs = {i: im.copy() for i, im in gen.render_many(system, 0, range(24), 1, s)}
     pts, scale, shift = gen.cloud(system, 0, 13, 1, s)
     norm = pts * scale + shift

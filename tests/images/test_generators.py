@@ -119,7 +119,11 @@ def test_fractaldb_modes_render_and_encode(render, color):
 
 def test_fractaldb_rejects_bad_modes():
     gen = get_generator("fractaldb")
-    for bad, match in [({"render": "patch"}, "render must be one of"), ({"color": "rgb"}, "color must be one of"), ({"weight_step": 0.15}, "weight_step")]:
+    for bad, match in [
+        ({"render": "patch"}, "render must be one of"),
+        ({"color": "rgb"}, "color must be one of"),
+        ({"weight_step": 0.15}, "weight_step"),
+    ]:
         with pytest.raises(ValueError, match=match):
             gen.settings(**bad)
 
@@ -148,9 +152,9 @@ def test_orbit_with_stats_equals_chaos_game(dim, n):
             diverged += 1
             continue
         np.testing.assert_array_equal(pts, ref)
-        np.testing.assert_array_equal(st[0:2 * dim:2], ref.min(axis=0))
-        np.testing.assert_array_equal(st[1:2 * dim:2], ref.max(axis=0))
-        np.testing.assert_array_equal(st[2 * dim:], raster._column_sums(ref))
+        np.testing.assert_array_equal(st[0 : 2 * dim : 2], ref.min(axis=0))
+        np.testing.assert_array_equal(st[1 : 2 * dim : 2], ref.max(axis=0))
+        np.testing.assert_array_equal(st[2 * dim :], raster._column_sums(ref))
         if dim == 3:
             ok, scale, shift = raster.normalization_affine(ref)
             ok2, scale2, shift2 = _kernels.normalization_from_stats(st, n, 3)
@@ -160,7 +164,9 @@ def test_orbit_with_stats_equals_chaos_game(dim, n):
             cols, rows = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
             cols2, rows2 = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
             assert raster.authors_pixels(ref, 300, 6, cols, rows)
-            assert _kernels.authors_pixels_from_stats(ref, 300, 6, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols2, rows2)
+            assert _kernels.authors_pixels_from_stats(
+                ref, 300, 6, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols2, rows2
+            )
             np.testing.assert_array_equal(cols, cols2)
             np.testing.assert_array_equal(rows, rows2)
     assert 0 < diverged < 12  # both outcomes were exercised
@@ -192,7 +198,11 @@ def test_paste_patches_fast_kernels_equal_the_rule(channels, n_colors, codes_kin
     lo, hi = (6, size - 6) if inside else (-2, size + 1)
     cols = rng.integers(lo, hi, n).astype(np.int32)
     rows = rng.integers(lo, hi, n).astype(np.int32)
-    codes = {"random": rng.integers(1, 512, n, dtype=np.int16), "one": np.array([0b101100111], np.int16), "point": np.array([16], np.int16)}[codes_kind]
+    codes = {
+        "random": rng.integers(1, 512, n, dtype=np.int16),
+        "one": np.array([0b101100111], np.int16),
+        "point": np.array([16], np.int16),
+    }[codes_kind]
     colors = rng.integers(1, 256, (n_colors, channels)).astype(np.uint8)
     for corner, blank in ((1, True), (-1, False), (1, False)):
         got = np.full((size, size, channels), 9, np.uint8)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pcfractal.cli import main
 from pcfractal.core import ifs, keys
 from pcfractal.core.chaos import chaos_game
-from pcfractal.cli import main
 from pcfractal.images import ClassSet
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -29,8 +29,26 @@ BUILDS = {
 def build(tmp_path_factory, kind, workers, name=None):
     extra, n_cls, per = BUILDS[kind]
     out = tmp_path_factory.mktemp(name or f"{kind}_w{workers}") / "out"
-    argv = ["images", "--kind", kind, "--preset", "tiny", "--count", str(n_cls), "--per-category", str(per),
-            "--seed", "5", "--workers", str(workers), "--gallery", "4", "--out", str(out), *extra]
+    argv = [
+        "images",
+        "--kind",
+        kind,
+        "--preset",
+        "tiny",
+        "--count",
+        str(n_cls),
+        "--per-category",
+        str(per),
+        "--seed",
+        "5",
+        "--workers",
+        str(workers),
+        "--gallery",
+        "4",
+        "--out",
+        str(out),
+        *extra,
+    ]
     assert main(argv) == 0
     return out
 
@@ -43,8 +61,11 @@ def built(request, tmp_path_factory):
 
 def tree_hashes(root: Path) -> dict[str, str]:
     """sha256 of every output file (the build's state folder .pcfractal/ excluded)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".pcfractal" not in p.relative_to(root).parts}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".pcfractal" not in p.relative_to(root).parts
+    }
 
 
 def imagefolder_samples(root: Path):
@@ -128,8 +149,26 @@ def test_resume_rebuilds_an_unfinished_category(built, tmp_path):
     (copy / "train" / "00001" / (victim.name + ".1234abcd.partial")).write_bytes(b"junk")
     kept = {p: p.stat().st_mtime_ns for p in (copy / "train" / "00000").iterdir()}
     extra, n_cls, per = BUILDS[kind]
-    argv = ["images", "--kind", kind, "--preset", "tiny", "--count", str(n_cls), "--per-category", str(per),
-            "--seed", "5", "--workers", "1", "--gallery", "4", "--out", str(copy), *extra]
+    argv = [
+        "images",
+        "--kind",
+        kind,
+        "--preset",
+        "tiny",
+        "--count",
+        str(n_cls),
+        "--per-category",
+        str(per),
+        "--seed",
+        "5",
+        "--workers",
+        "1",
+        "--gallery",
+        "4",
+        "--out",
+        str(copy),
+        *extra,
+    ]
     assert main(argv) == 0
     assert tree_hashes(copy) == tree_hashes(out)
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # a journaled class is checked and kept, not made again
@@ -139,8 +178,28 @@ def test_exfractaldb_reads_a_category_folder(tmp_path):
     cats = tmp_path / "cats"
     assert main(["categories", "--count", "2", "--threshold", "0.05", "--seed", "1", "--workers", "1", "--out", str(cats)]) == 0
     out = tmp_path / "imgs"
-    assert main(["images", "--kind", "exfractaldb", "--categories", str(cats), "--per-category", "2", "--n-points", "5000",
-                 "--size", "48", "--workers", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "images",
+                "--kind",
+                "exfractaldb",
+                "--categories",
+                str(cats),
+                "--per-category",
+                "2",
+                "--n-points",
+                "5000",
+                "--size",
+                "48",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     classes, samples = imagefolder_samples(out / "train")
     assert classes == ["00000", "00001"] and len(samples) == 4
     from pcfractal.pointclouds.category_file import CategorySet

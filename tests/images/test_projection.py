@@ -40,7 +40,12 @@ def reference_pixels(points, eye, roll, fov_deg, size):
 
 @pytest.mark.parametrize(
     "eye,roll,fov,size",
-    [((4.0, 0.0, 0.0), 0.0, 45.0, 224), ((1.0, -2.0, 3.0), 1.1, 45.0, 224), ((0.0, 0.0, 4.0), 2.5, 60.0, 97), ((-2.5, 2.5, -1.0), 4.0, 30.0, 128)],
+    [
+        ((4.0, 0.0, 0.0), 0.0, 45.0, 224),
+        ((1.0, -2.0, 3.0), 1.1, 45.0, 224),
+        ((0.0, 0.0, 4.0), 2.5, 60.0, 97),
+        ((-2.5, 2.5, -1.0), 4.0, 30.0, 128),
+    ],
 )
 def test_lit_pixels_match_pinhole_math(eye, roll, fov, size):
     rng = np.random.default_rng(7)

@@ -40,7 +40,13 @@ def test_multiview_dataset_on_the_fly_and_from_a_folder(tmp_path):
 
     gen = get_generator("mvfractaldb")
     s = gen.settings(size=32, n_points=2000)
-    system = np.array([[0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, -0.5, 0.5, 0]])
+    system = np.array(
+        [
+            [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0],
+            [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5],
+            [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, -0.5, 0.5, 0],
+        ]
+    )
     classes = ClassSet("mvfractaldb", [system, system * 0.9], 0)
     ds = MultiViewDataset(classes, models_per_category=2, seed=1, settings=s)
     assert len(ds) == 4

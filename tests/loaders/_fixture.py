@@ -23,8 +23,30 @@ KIND, COUNT, PER_CLASS, SIZE, SEED, SHARD_SIZE = "rcdb", 3, 4, 32, 0, 5
 
 def make_image_output(out: Path, layout: str = "both") -> tuple[Path, list[str]]:
     """Build the output with ``pcfractal images``; return it and the class names in label order."""
-    code = main(["images", "--kind", KIND, "--preset", "tiny", "--count", str(COUNT), "--per-category", str(PER_CLASS),
-                 "--size", str(SIZE), "--seed", str(SEED), "--workers", "1", "--layout", layout,
-                 "--shard-size", str(SHARD_SIZE), "--out", str(out)])
+    code = main(
+        [
+            "images",
+            "--kind",
+            KIND,
+            "--preset",
+            "tiny",
+            "--count",
+            str(COUNT),
+            "--per-category",
+            str(PER_CLASS),
+            "--size",
+            str(SIZE),
+            "--seed",
+            str(SEED),
+            "--workers",
+            "1",
+            "--layout",
+            layout,
+            "--shard-size",
+            str(SHARD_SIZE),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, f"pcfractal images exited with {code}"
     return out, [f"{c:05d}" for c in range(COUNT)]

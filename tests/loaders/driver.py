@@ -70,12 +70,21 @@ def check_tree(tree: Path, classes: list[str], reference: dict[str, np.ndarray],
     if ds.classes != classes:
         problem("torchvision ImageFolder", f"classes {ds.classes[:5]}... != {classes[:5]}...")
     else:
-        check_pairs("torchvision ImageFolder", ((p, t, ds.loader(p) if i < 8 else None) for i, (p, t) in enumerate(ds.samples)), classes, n, reference)
+        check_pairs(
+            "torchvision ImageFolder",
+            ((p, t, ds.loader(p) if i < 8 else None) for i, (p, t) in enumerate(ds.samples)),
+            classes,
+            n,
+            reference,
+        )
 
     ds = timm.data.ImageDataset(str(tree))
     mapping = ds.reader.class_to_idx
     if mapping != {c: k for k, c in enumerate(classes)}:
-        problem("timm ImageDataset", f"class_to_idx {dict(list(mapping.items())[:4])}... does not map the class folders to 0..{len(classes) - 1}")
+        problem(
+            "timm ImageDataset",
+            f"class_to_idx {dict(list(mapping.items())[:4])}... does not map the class folders to 0..{len(classes) - 1}",
+        )
     else:
         items = ((ds.filename(i, absolute=True), ds[i][1], ds[i][0] if i < 8 else None) for i in range(len(ds)))
         check_pairs("timm ImageDataset", items, classes, n, reference)
@@ -97,7 +106,14 @@ def check_hf(where: str, hf, classes: list[str], n: int, reference) -> None:
         problem(where, f"label names {names[:5]}... != {classes[:5]}...")
         return
     raw = hf.cast_column("image", datasets.Image(decode=False))
-    pairs = ((r["image"]["path"], r["label"], Image.open(io.BytesIO(r["image"]["bytes"])) if r["image"]["bytes"] else Image.open(r["image"]["path"])) for r in raw)
+    pairs = (
+        (
+            r["image"]["path"],
+            r["label"],
+            Image.open(io.BytesIO(r["image"]["bytes"])) if r["image"]["bytes"] else Image.open(r["image"]["path"]),
+        )
+        for r in raw
+    )
     check_pairs(where, pairs, classes, n, reference)
 
 

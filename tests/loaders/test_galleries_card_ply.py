@@ -9,8 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from pcfractal.images import get_generator
-from pcfractal.images import gallery
+from pcfractal.images import gallery, get_generator
 from pcfractal.io.card import dataset_card, size_category
 from pcfractal.io.ply import ply_bytes, write_ply
 from pcfractal.pointclouds import report
@@ -55,7 +54,9 @@ def test_category_gallery_png_is_deterministic_and_labelled(tiny_systems):
     img = report.gallery_image(tiny_systems[:3], seed=1, size=48, instances=2)
     assert img.shape[1] >= 3 * 48  # a category's cloud and two instances side by side
     assert report.category_caption(4, tiny_systems[0], [0.123, 0.2, 0.35]) == [
-        f"#4  N={tiny_systems[0].shape[0]} maps", "var x/y/z 0.12/0.20/0.35"]
+        f"#4  N={tiny_systems[0].shape[0]} maps",
+        "var x/y/z 0.12/0.20/0.35",
+    ]
 
 
 def test_depth_tile_shades_near_points_brighter():
@@ -83,12 +84,20 @@ def test_stats_keep_large_variances_and_print_short_floats(tiny_systems):
 
 def test_dataset_card_header_and_body():
     names = [f"{c:05d}" for c in range(12)]
-    text = dataset_card(kind="exfractaldb", class_names=names, images_per_class=100, seed=3, settings={"size": 224},
-                        command="pcfractal images --kind exfractaldb", layout="both", image_size=224)
+    text = dataset_card(
+        kind="exfractaldb",
+        class_names=names,
+        images_per_class=100,
+        seed=3,
+        settings={"size": 224},
+        command="pcfractal images --kind exfractaldb",
+        layout="both",
+        image_size=224,
+    )
     header, body = text.split("\n---\n", 1)
     assert header.startswith("---\nlicense: ")
     assert "task_categories:\n- image-classification" in header and "- 1K<n<10K" in header
-    assert header.count("          \"") == 12 and '"11": "00011"' in header
+    assert header.count('          "') == 12 and '"11": "00011"' in header
     assert 'path: "train/*/*.png"' in header and 'path: "shards/train-*.tar"' in header
     assert "seed: 3" in body and "pcfractal images --kind exfractaldb" in body and "Kataoka_2022_CVPR" in body
     assert size_category(999) == "n<1K" and size_category(1_000_000) == "1M<n<10M"

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
 from loaders._fixture import LOADERS_PYTHON, make_image_output
 
 DRIVER = Path(__file__).with_name("driver.py")
@@ -23,19 +21,32 @@ def run_driver(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     if not LOADERS_PYTHON.is_file():
         pytest.fail(f"{LOADERS_PYTHON} is missing: run 'bash scripts/install.sh --test' (it makes the loaders' environment)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env.update(HF_HOME=str(tmp_path / "hf"), HF_DATASETS_CACHE=str(tmp_path / "hf" / "datasets"), HF_HUB_OFFLINE="1",
-               HF_DATASETS_OFFLINE="1", TORCH_HOME=str(tmp_path / "torch"))
+    env.update(
+        HF_HOME=str(tmp_path / "hf"),
+        HF_DATASETS_CACHE=str(tmp_path / "hf" / "datasets"),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        TORCH_HOME=str(tmp_path / "torch"),
+    )
     return subprocess.run([str(LOADERS_PYTHON), str(DRIVER), *args], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
 
 
 @pytest.mark.slow
 def test_every_loader_reads_the_image_output(tmp_path):
     out, classes = make_image_output(tmp_path / "out", layout="both")
-    proc = run_driver(["--tree", str(out / "train"), "--shards", str(out / "shards"), "--card-root", str(out),
-                       "--classes", ",".join(classes)], tmp_path)
+    proc = run_driver(
+        ["--tree", str(out / "train"), "--shards", str(out / "shards"), "--card-root", str(out), "--classes", ",".join(classes)], tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for loader in ("torchvision ImageFolder", "timm ImageDataset", "datasets imagefolder", "datasets load_dataset(DIR)",
-                   "webdataset", "datasets webdataset", "timm wds reader"):
+    for loader in (
+        "torchvision ImageFolder",
+        "timm ImageDataset",
+        "datasets imagefolder",
+        "datasets load_dataset(DIR)",
+        "webdataset",
+        "datasets webdataset",
+        "timm wds reader",
+    ):
         assert f"ok {loader}" in proc.stdout, proc.stdout
 
 
@@ -53,7 +64,9 @@ def test_driver_catches_a_file_at_the_tree_root(tmp_path):
 
 def test_image_output_layout_is_what_the_loaders_need(tmp_path):
     out, classes = make_image_output(tmp_path / "out", layout="both")
-    assert {"README.md", "classes.json", "gallery.png", "images.json", "manifest.json", "train", "shards"} <= {p.name for p in out.iterdir()}
+    assert {"README.md", "classes.json", "gallery.png", "images.json", "manifest.json", "train", "shards"} <= {
+        p.name for p in out.iterdir()
+    }
     tree = out / "train"
     assert sorted(p.name for p in tree.iterdir()) == classes  # the ImageFolder root holds class folders only
     info = json.loads((out / "shards" / "_info.json").read_text())

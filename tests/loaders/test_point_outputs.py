@@ -17,10 +17,50 @@ from pcfractal.cli import main
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("points")
     assert main(["categories", "--count", "3", "--threshold", "0.05", "--seed", "0", "--workers", "1", "--out", str(root / "cats")]) == 0
-    assert main(["scenes", "--categories", str(root / "cats"), "--count", "3", "--base-objects", "3", "--extra-objects", "1",
-                 "--per-category", "10", "--seed", "1", "--workers", "1", "--out", str(root / "scenes")]) == 0
-    assert main(["instances", "--categories", str(root / "cats"), "--per-category", "3", "--ply", "2", "--seed", "1",
-                 "--workers", "1", "--out", str(root / "insts")]) == 0
+    assert (
+        main(
+            [
+                "scenes",
+                "--categories",
+                str(root / "cats"),
+                "--count",
+                "3",
+                "--base-objects",
+                "3",
+                "--extra-objects",
+                "1",
+                "--per-category",
+                "10",
+                "--seed",
+                "1",
+                "--workers",
+                "1",
+                "--out",
+                str(root / "scenes"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "instances",
+                "--categories",
+                str(root / "cats"),
+                "--per-category",
+                "3",
+                "--ply",
+                "2",
+                "--seed",
+                "1",
+                "--workers",
+                "1",
+                "--out",
+                str(root / "insts"),
+            ]
+        )
+        == 0
+    )
     return root
 
 

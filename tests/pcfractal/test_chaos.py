@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from reference import reference_chaos
+
 from pcfractal.core import chaos, ifs
 
 

@@ -6,14 +6,17 @@ import pytest
 from pcfractal.core import ifs
 
 
-@pytest.mark.parametrize("rows,factors", [
-    (145, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]),
-    (121, [0.5, 0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4, 1.5]),
-    (97, [0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4]),
-    (73, [0.7, 0.8, 0.9, 1.1, 1.2, 1.3]),
-    (49, [0.8, 0.9, 1.1, 1.2]),
-    (25, [0.9, 1.1]),
-])
+@pytest.mark.parametrize(
+    "rows,factors",
+    [
+        (145, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]),
+        (121, [0.5, 0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4, 1.5]),
+        (97, [0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4]),
+        (73, [0.7, 0.8, 0.9, 1.1, 1.2, 1.3]),
+        (49, [0.8, 0.9, 1.1, 1.2]),
+        (25, [0.9, 1.1]),
+    ],
+)
 def test_weight_tables_follow_the_spec(rows, factors):
     t = ifs.weight_table(rows, 12)
     assert t.shape == (rows, 12)
@@ -44,8 +47,14 @@ def test_probabilities_are_normalised_abs_det():
     params = rng.uniform(-1, 1, (5, 12))
     a = params[:, :9].reshape(5, 3, 3)
     # Rule of Sarrus, independent of numpy's LU determinant
-    det = (a[:, 0, 0] * a[:, 1, 1] * a[:, 2, 2] + a[:, 0, 1] * a[:, 1, 2] * a[:, 2, 0] + a[:, 0, 2] * a[:, 1, 0] * a[:, 2, 1]
-           - a[:, 0, 2] * a[:, 1, 1] * a[:, 2, 0] - a[:, 0, 0] * a[:, 1, 2] * a[:, 2, 1] - a[:, 0, 1] * a[:, 1, 0] * a[:, 2, 2])
+    det = (
+        a[:, 0, 0] * a[:, 1, 1] * a[:, 2, 2]
+        + a[:, 0, 1] * a[:, 1, 2] * a[:, 2, 0]
+        + a[:, 0, 2] * a[:, 1, 0] * a[:, 2, 1]
+        - a[:, 0, 2] * a[:, 1, 1] * a[:, 2, 0]
+        - a[:, 0, 0] * a[:, 1, 2] * a[:, 2, 1]
+        - a[:, 0, 1] * a[:, 1, 0] * a[:, 2, 2]
+    )
     np.testing.assert_allclose(ifs.probabilities(params), np.abs(det) / np.abs(det).sum(), rtol=1e-12)
 
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from reference import reference_chaos, reference_normalize
 
 from pcfractal.core import ifs, keys
 from pcfractal.pointclouds.instances import InstanceSettings, make_category_instances, make_instance
-from reference import reference_chaos, reference_normalize
 
 
 def span(points):
@@ -78,8 +78,7 @@ def test_start_offset_gives_the_same_instances(tiny_systems):
 
 def test_diverging_fluctuation_is_replaced_deterministically():
     # two maps with a = 0.7 (x-contraction): rows that multiply a by >= 1.5 make |a| > 1
-    base = np.array([[0.7, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.1, 0.2, 0.3],
-                     [0.7, 0.1, 0, 0, 0.5, 0, 0, 0.1, 0.5, -0.3, 0.1, 0.0]])
+    base = np.array([[0.7, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.1, 0.2, 0.3], [0.7, 0.1, 0, 0, 0.5, 0, 0, 0.1, 0.5, -0.3, 0.1, 0.0]])
     other = np.array([[0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5]])
     table = ifs.weight_table(145, 12)
     assert table[11, 0] == pytest.approx(1.5)  # row 11 scales a by 1.5

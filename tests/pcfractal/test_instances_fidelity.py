@@ -12,7 +12,13 @@ from pcfractal.core import keys
 from pcfractal.pointclouds.instances import InstanceSettings, make_instance
 
 SYS = [
-    np.array([[0.5, 0.3, 0, 0.3, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.3, 0, 0, 0, 0.6, 0, 0, 0, 0.5, 0.5, 0.5, 0.5], [0.5, 0, 0.2, 0, 0.5, 0, 0, 0, 0.4, -0.5, 0.5, 0]]),
+    np.array(
+        [
+            [0.5, 0.3, 0, 0.3, 0.5, 0, 0, 0, 0.5, 0, 0, 0],
+            [0.3, 0, 0, 0, 0.6, 0, 0, 0, 0.5, 0.5, 0.5, 0.5],
+            [0.5, 0, 0.2, 0, 0.5, 0, 0, 0, 0.4, -0.5, 0.5, 0],
+        ]
+    ),
     np.array([[0.4, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.3, 0, 0], [0.5, 0, 0, 0, 0.4, 0, 0, 0, 0.5, 0, 0.4, 0.2]]),
 ]
 
@@ -75,8 +81,10 @@ def test_the_variants_differ_where_the_authors_differ():
     keep = make_instance(SYS, 0, 13, 1, InstanceSettings(**base)).points
     recompute = make_instance(SYS, 0, 13, 1, InstanceSettings(**base, probabilities="recompute")).points
     assert not np.allclose(keep, recompute)  # row 13 scales b: p changes
-    assert np.array_equal(make_instance(SYS, 0, 0, 1, InstanceSettings(**base)).points,
-                          make_instance(SYS, 0, 0, 1, InstanceSettings(**base, probabilities="recompute")).points)  # identity row
+    assert np.array_equal(
+        make_instance(SYS, 0, 0, 1, InstanceSettings(**base)).points,
+        make_instance(SYS, 0, 0, 1, InstanceSettings(**base, probabilities="recompute")).points,
+    )  # identity row
 
     def gap(placement):
         pts = make_instance(SYS, 0, 2, 1, InstanceSettings(**base, noise_placement=placement)).points

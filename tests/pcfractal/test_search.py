@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-
-from pcfractal.pointclouds import search
-from pcfractal.build.executor import LocalExecutor
-from pcfractal.pointclouds.search import SearchSettings, candidate_generator, search_categories
 from reference import reference_chaos, reference_normalize
+
+from pcfractal.build.executor import LocalExecutor
+from pcfractal.pointclouds import search
+from pcfractal.pointclouds.search import SearchSettings, candidate_generator, search_categories
 
 
 def regenerate(seed, cand, n_points=10_000):

@@ -42,19 +42,29 @@ def test_csv_with_header_row_is_accepted(tmp_path):
     assert np.array_equal(import_csv(tmp_path).systems[0], sys)
 
 
-@pytest.mark.parametrize("content,match", [
-    ("1,2,3\n", "13"),
-    ("a,b,c,d,e,f,g,h,i,j,k,l,p\n", "no rows"),
-    ("0.5,0,0,0,0.5,0,0,0,0.5,0,0,0,x\n", "not a number"),
-    ("0.5,0,0,0,0.5,0,0,0,0.5,0,0,0,0.9\n0.25,0,0,0,0.25,0,0,0,0.25,0,0,0,0.1\n", "normalised"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("1,2,3\n", "13"),
+        ("a,b,c,d,e,f,g,h,i,j,k,l,p\n", "no rows"),
+        ("0.5,0,0,0,0.5,0,0,0,0.5,0,0,0,x\n", "not a number"),
+        ("0.5,0,0,0,0.5,0,0,0,0.5,0,0,0,0.9\n0.25,0,0,0,0.25,0,0,0,0.25,0,0,0,0.1\n", "normalised"),
+    ],
+)
 def test_malformed_csv_names_the_problem(tmp_path, content, match):
     (tmp_path / "000000.csv").write_text(content)
     with pytest.raises(CategoryFileError, match=match):
         import_csv(tmp_path)
 
 
-@pytest.mark.parametrize("text", ["{not json", json.dumps({"format": "other"}), json.dumps({"format": "pcfractal.categories", "format_version": 1, "categories": [{"maps": [[1, 2]]}]})])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        json.dumps({"format": "other"}),
+        json.dumps({"format": "pcfractal.categories", "format_version": 1, "categories": [{"maps": [[1, 2]]}]}),
+    ],
+)
 def test_malformed_category_file(tmp_path, text):
     (tmp_path / "categories.json").write_text(text)
     with pytest.raises(CategoryFileError, match="categories.json"):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from pcfractal.cli import main
 
 HERE = Path(__file__).resolve().parent
@@ -26,13 +27,18 @@ def tree(folder: Path) -> dict[str, bytes]:
     """Every output file below ``folder``: relative POSIX path -> bytes (the state folder
     ``.pcfractal/`` excluded: its journal records the history of runs, not the output)."""
     folder = Path(folder)
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and STATE_DIR not in p.relative_to(folder).parts}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and STATE_DIR not in p.relative_to(folder).parts
+    }
 
 
 def assert_same_tree(a: Path, b: Path) -> None:
     ta, tb = tree(a), tree(b)
-    assert sorted(ta) == sorted(tb), f"file lists differ: only in {a}: {sorted(set(ta) - set(tb))}, only in {b}: {sorted(set(tb) - set(ta))}"
+    assert sorted(ta) == sorted(tb), (
+        f"file lists differ: only in {a}: {sorted(set(ta) - set(tb))}, only in {b}: {sorted(set(tb) - set(ta))}"
+    )
     diff = [k for k in ta if ta[k] != tb[k]]
     assert not diff, f"bytes differ: {diff}"
 

@@ -42,7 +42,9 @@ def test_image_shards_equal_whether_rendered_or_read_from_the_tree(capsys, tmp_p
     tars = sorted(k for k in b if k.endswith(".tar"))
     assert tars == [f"shards/train-{i:06d}.tar" for i in range(3)] and all(a[k] == b[k] for k in tars)
     assert a["shards/_info.json"] == b["shards/_info.json"]
-    assert not any(k.startswith("train/") or k.endswith(".png") and k != "gallery.png" for k in b), "--layout shards writes no loose image files"
+    assert not any(k.startswith("train/") or k.endswith(".png") and k != "gallery.png" for k in b), (
+        "--layout shards writes no loose image files"
+    )
     assert sum(k.startswith("train/") and k.endswith(".png") for k in a) == 12
 
 

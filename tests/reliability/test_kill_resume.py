@@ -22,11 +22,26 @@ DRIVER = HERE / "crash_driver.py"
 # Renames into the folder in a clean 1-worker instances build of 4 categories: the build
 # marker .pcfractal/build.json, then per category .info.npy and .npy, then instances.json,
 # build_config.json and manifest.json (test_every_rename_point_is_covered checks the list).
-INSTANCE_RENAMES = [".pcfractal/build.json"] + [f"{c:06d}{e}" for c in range(4) for e in (".info.npy", ".npy")] + ["instances.json", "build_config.json", "manifest.json"]
+INSTANCE_RENAMES = (
+    [".pcfractal/build.json"]
+    + [f"{c:06d}{e}" for c in range(4) for e in (".info.npy", ".npy")]
+    + ["instances.json", "build_config.json", "manifest.json"]
+)
 # categories: marker, categories.json, gallery.png, stats.json, stats.md, build_config.json, manifest.json
-CATEGORY_RENAMES = [".pcfractal/build.json", "categories.json", "gallery.png", "stats.json", "stats.md", "build_config.json", "manifest.json"]
-INSTANCE_POINTS = ([f"replace:{n}:{ph}" for n in (1, 2, 3, 5, 9, 10, 11, 12) for ph in ("before", "after")] + [f"write:{n}" for n in (1, 3, 6, 10, 12)]
-                   + ["journal:1", "journal:2"])
+CATEGORY_RENAMES = [
+    ".pcfractal/build.json",
+    "categories.json",
+    "gallery.png",
+    "stats.json",
+    "stats.md",
+    "build_config.json",
+    "manifest.json",
+]
+INSTANCE_POINTS = (
+    [f"replace:{n}:{ph}" for n in (1, 2, 3, 5, 9, 10, 11, 12) for ph in ("before", "after")]
+    + [f"write:{n}" for n in (1, 3, 6, 10, 12)]
+    + ["journal:1", "journal:2"]
+)
 CATEGORY_POINTS = [f"replace:{n}:before" for n in range(1, 8)] + ["replace:5:after", "write:4", "write:5", "journal:1"]
 
 

@@ -106,7 +106,22 @@ def test_rerun_repairs_damage_and_gives_the_same_bytes(capsys, cats, small_ref, 
 
 
 def test_verify_a_folder_of_stages(capsys, tmp_path):
-    code, _, _ = run_main(capsys, "build", "--preset", "tiny", "--count", "3", "--per-category", "2", "--threshold", "0.05", "--workers", "1", "--out", tmp_path / "demo")
+    code, _, _ = run_main(
+        capsys,
+        "build",
+        "--preset",
+        "tiny",
+        "--count",
+        "3",
+        "--per-category",
+        "2",
+        "--threshold",
+        "0.05",
+        "--workers",
+        "1",
+        "--out",
+        tmp_path / "demo",
+    )
     assert code == 0
     code, out, _ = run_main(capsys, "verify", tmp_path / "demo")
     assert code == 0 and "categories" in out and "instances" in out
@@ -135,12 +150,15 @@ def test_shard_bytes_are_reproducible_and_metadata_fixed(tmp_path):
     assert list(tmp_path.glob("*.partial")) == []
 
 
-@pytest.mark.parametrize("samples,match", [
-    ([("000001", {"png": b"x"}), ("000001", {"png": b"y"})], "duplicate sample key '000001'"),
-    ([], "empty shard"),
-    ([("000001", {})], "no fields"),
-    ([("a.b", {"png": b"x"})], "bad sample key"),
-])
+@pytest.mark.parametrize(
+    "samples,match",
+    [
+        ([("000001", {"png": b"x"}), ("000001", {"png": b"y"})], "duplicate sample key '000001'"),
+        ([], "empty shard"),
+        ([("000001", {})], "no fields"),
+        ([("a.b", {"png": b"x"})], "bad sample key"),
+    ],
+)
 def test_bad_shards_raise_and_leave_nothing(tmp_path, samples, match):
     with pytest.raises(shards.ShardError, match=match):
         shards.write_shard(tmp_path / "shard-000000.tar", samples)

@@ -29,8 +29,15 @@ def cli(*argv, env=None, **kw):
 def ray_address():
     import os
 
-    head = subprocess.Popen([sys.executable, str(HERE / "ray_head.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, cwd=REPO, env={**os.environ, **AUTH})
+    head = subprocess.Popen(
+        [sys.executable, str(HERE / "ray_head.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **AUTH},
+    )
     try:
         address = head.stdout.readline().strip()
         assert address and ":" in address, "the test Ray cluster did not start"
@@ -67,8 +74,18 @@ def test_ray_retries_are_idempotent(cats, small_ref, tmp_path, ray_address):
     flags = tmp_path / "flags"
     flags.mkdir()
     out = tmp_path / "i"
-    r = cli("instances", "--categories", cats, *SMALL, "--ray-address", ray_address, "--out", out,
-            driver=HERE / "ray_retry_driver.py", env={"PCFRACTAL_FLAGS": str(flags)})
+    r = cli(
+        "instances",
+        "--categories",
+        cats,
+        *SMALL,
+        "--ray-address",
+        ray_address,
+        "--out",
+        out,
+        driver=HERE / "ray_retry_driver.py",
+        env={"PCFRACTAL_FLAGS": str(flags)},
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(p.name for p in flags.iterdir()) == ["died-1", "died-2"], "the workers were meant to die once each"
     assert_same_tree(out, small_ref)  # no duplicate, no gap, no partial file left
@@ -78,8 +95,18 @@ def test_ray_retries_are_idempotent(cats, small_ref, tmp_path, ray_address):
 def test_a_unit_error_on_ray_reaches_the_user_as_itself(cats, tmp_path, ray_address):
     flags = tmp_path / "flags"
     flags.mkdir()
-    r = cli("instances", "--categories", cats, *SMALL, "--ray-address", ray_address, "--out", tmp_path / "i",
-            driver=HERE / "ray_retry_driver.py", env={"PCFRACTAL_FLAGS": str(flags), "PCFRACTAL_FAIL": "enospc"})
+    r = cli(
+        "instances",
+        "--categories",
+        cats,
+        *SMALL,
+        "--ray-address",
+        ray_address,
+        "--out",
+        tmp_path / "i",
+        driver=HERE / "ray_retry_driver.py",
+        env={"PCFRACTAL_FLAGS": str(flags), "PCFRACTAL_FAIL": "enospc"},
+    )
     assert r.returncode == 2 and "error: disk full while writing" in r.stderr, r.stderr[-2000:]
 
 

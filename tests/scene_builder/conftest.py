@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pcfractal.pointclouds.search import SearchSettings, search_categories
 from pcfractal.pointclouds.category_file import CategorySet
+from pcfractal.pointclouds.search import SearchSettings, search_categories
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,9 @@ def run(argv, capsys):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, category_dir):
     out = tmp_path_factory.mktemp("cli") / "scenes"
-    assert main(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "4", "--workers", "2", "--out", str(out), *SMALL]) == 0
+    assert (
+        main(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "4", "--workers", "2", "--out", str(out), *SMALL]) == 0
+    )
     return out
 
 
@@ -47,7 +49,9 @@ def test_scenes_subcommand_writes_dataset(built, systems):
 
 def test_rerun_resumes_and_other_settings_are_refused(built, category_dir, capsys):
     before = {p: p.stat().st_mtime_ns for p in (built / "points").glob("*.bin")}  # (SHA256SUMS is written again at sealing)
-    code, _, err = run(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "4", "--workers", "1", "--out", str(built), *SMALL], capsys)
+    code, _, err = run(
+        ["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "4", "--workers", "1", "--out", str(built), *SMALL], capsys
+    )
     assert code == 0 and ": resuming (" in err and "made it again" not in err
     assert len(before) == 5 and {p: p.stat().st_mtime_ns for p in before} == before  # checked, kept, not rewritten
     code, _, err = run(["scenes", "--categories", str(category_dir), "--count", "5", "--seed", "5", "--out", str(built), *SMALL], capsys)
@@ -98,8 +102,23 @@ def test_view_scene_screenshot_shows_the_scene(built, tmp_path):
     glb = tmp_path / "scene.glb"
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # exercise the headless path
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "view_scene.py"), str(built), "--index", "1", "--screenshot", str(shot), "--export", str(glb), "--size", "640x480"],
-        env=env, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            str(ROOT / "tools" / "view_scene.py"),
+            str(built),
+            "--index",
+            "1",
+            "--screenshot",
+            str(shot),
+            "--export",
+            str(glb),
+            "--size",
+            "640x480",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
     from PIL import Image
@@ -114,7 +133,12 @@ def test_view_scene_screenshot_shows_the_scene(built, tmp_path):
 
 
 def test_view_scene_bad_input(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "view_scene.py"), str(tmp_path), "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "view_scene.py"), str(tmp_path), "--screenshot", str(tmp_path / "x.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "infos" in proc.stderr
     assert not (tmp_path / "x.png").exists()
 

@@ -97,7 +97,9 @@ def test_label_modes(systems):
 def test_object_draws_are_uniform(systems):
     per = 7
     s = SceneSettings(instances_per_category=per)
-    ids = np.concatenate([plan_scene(len(systems), i, 0, s).categories * per + plan_scene(len(systems), i, 0, s).instances for i in range(600)])
+    ids = np.concatenate(
+        [plan_scene(len(systems), i, 0, s).categories * per + plan_scene(len(systems), i, 0, s).instances for i in range(600)]
+    )
     cells = len(systems) * per
     assert ids.min() >= 0 and ids.max() < cells
     counts = np.bincount(ids, minlength=cells)

@@ -15,7 +15,9 @@ from scene_builder.layout import box_corners
 N_LAYOUTS = 3000
 
 
-def reference_layout(rng, base=15, lam=5.0, size=(0.75, 1.25), aspect=(0.9, 1.1), room=15.0, yaw=(-math.pi, math.pi), margin=0.25, tries=100):
+def reference_layout(
+    rng, base=15, lam=5.0, size=(0.75, 1.25), aspect=(0.9, 1.1), room=15.0, yaw=(-math.pi, math.pi), margin=0.25, tries=100
+):
     """Straightforward re-implementation from the documented draw order."""
     n = base + int(rng.poisson(lam))
     out = []
@@ -116,7 +118,15 @@ def test_sizes_aspects_and_yaw_are_uniform(layouts):
 
 
 def test_settings_are_parameters():
-    boxes, wanted = sample_layout(keys.generator(0, "scene", 0), base_objects=3, extra_objects_mean=0, size_range=(2.0, 2.0), aspect_range=(1.0, 1.0), yaw_range=(0.0, 0.0), room_size=30.0)
+    boxes, wanted = sample_layout(
+        keys.generator(0, "scene", 0),
+        base_objects=3,
+        extra_objects_mean=0,
+        size_range=(2.0, 2.0),
+        aspect_range=(1.0, 1.0),
+        yaw_range=(0.0, 0.0),
+        room_size=30.0,
+    )
     assert wanted == 3 and len(boxes) == 3
     np.testing.assert_array_equal(boxes[:, 3:6], 2.0)
     np.testing.assert_array_equal(boxes[:, 6], 0.0)

@@ -59,8 +59,10 @@ def test_interactive_mode_without_display_names_screenshot(category_dir, tmp_pat
 
 
 def test_missing_viewer_extra_is_named(category_dir, tmp_path):
-    code = ("import sys; sys.modules['open3d'] = None; sys.path.insert(0, %r); from pcfractal.cli.view import main; "
-            "sys.exit(main(sys.argv[1:]))" % str(ROOT))
+    code = (
+        "import sys; sys.modules['open3d'] = None; sys.path.insert(0, %r); from pcfractal.cli.view import main; "
+        "sys.exit(main(sys.argv[1:]))" % str(ROOT)
+    )
     proc = run_tool(["--categories", category_dir, "--per-category", "10", "--screenshot", tmp_path / "s.png"], code=code)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -75,13 +77,29 @@ def have_display() -> bool:
 @pytest.mark.skipif(not have_display(), reason="no DISPLAY and no Xvfb: apt-get install xvfb (scripts/install.sh --test does)")
 def test_screenshot_is_framed_on_the_objects(category_dir, tmp_path):
     shot = tmp_path / "s.png"
-    proc = run_tool(["--categories", category_dir, "--seed", "7", "--index", "2", "--per-category", "10", "--no-labels",
-                     "--screenshot", shot, "--size", "400x300"], timeout=180)
+    proc = run_tool(
+        [
+            "--categories",
+            category_dir,
+            "--seed",
+            "7",
+            "--index",
+            "2",
+            "--per-category",
+            "10",
+            "--no-labels",
+            "--screenshot",
+            shot,
+            "--size",
+            "400x300",
+        ],
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     from PIL import Image
 
     img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
-    grey = (np.abs(img - img.mean(-1, keepdims=True)).max(-1) < 12)  # white background, grey floor and walls
+    grey = np.abs(img - img.mean(-1, keepdims=True)).max(-1) < 12  # white background, grey floor and walls
     ys, xs = np.nonzero(~grey)  # object colours and box edges
     assert len(xs) > 0.01 * img.shape[0] * img.shape[1]
     # the objects span most of the frame and none is cut by its edge

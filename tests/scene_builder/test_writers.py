@@ -21,8 +21,11 @@ SETTINGS = SceneSettings(base_objects=3, extra_objects_mean=2.0, instances_per_c
 
 def digests(root):
     """sha256 of every output file (the build's state folder .pcfractal/ excluded)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".pcfractal" not in p.relative_to(root).parts}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".pcfractal" not in p.relative_to(root).parts
+    }
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +108,15 @@ def test_resume_rebuilds_missing_scene(written, tmp_path, systems, small_chunks)
 
 def test_without_masks(tmp_path, systems):
     write_dataset(tmp_path, systems, 2, seed=0, settings=SETTINGS, masks=False, prefix="demo")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".pcfractal", "build_config.json", "demo_infos_train.pkl", "demo_infos_val.pkl", "manifest.json", "points", "scenes.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".pcfractal",
+        "build_config.json",
+        "demo_infos_train.pkl",
+        "demo_infos_val.pkl",
+        "manifest.json",
+        "points",
+        "scenes.json",
+    ]
     e = load_info(tmp_path / "demo_infos_train.pkl")["data_list"][0]
     assert "pts_instance_mask_path" not in e and e["pcfractal"]["num_pts_per_instance"] == 4000
 

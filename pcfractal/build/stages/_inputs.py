@@ -34,7 +34,9 @@ def load_categories(path: Path, flag: str = "--categories", at_least: int = 1) -
         except (ValueError, KeyError, TypeError):
             listed = {}
         if listed.get(f.name) not in (None, digest):
-            raise BuildError(f"{flag} {f}: changed since its build was sealed (sha256 differs from {m}); run 'pcfractal verify {f.parent}' and rebuild it")
+            raise BuildError(
+                f"{flag} {f}: changed since its build was sealed (sha256 differs from {m}); run 'pcfractal verify {f.parent}' and rebuild it"
+            )
     try:
         cats = CategorySet.load(f)
     except ValueError as e:
@@ -43,5 +45,7 @@ def load_categories(path: Path, flag: str = "--categories", at_least: int = 1) -
         if chaos_game(system, 2000, keys.generator(0, "input-check", i)) is None:
             raise BuildError(f"{flag} {f}: category {i} diverges (its points leave every bound): not a usable category file")
     if len(cats) < at_least:
-        raise BuildError(f"{flag} {f}: needs at least {at_least} categories (FractalNoiseMix takes its noise from another one), the file has {len(cats)}")
+        raise BuildError(
+            f"{flag} {f}: needs at least {at_least} categories (FractalNoiseMix takes its noise from another one), the file has {len(cats)}"
+        )
     return cats, digest

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pcfractal.core import keys
-from pcfractal.core import ifs
+from pcfractal.core import ifs, keys
 from pcfractal.core.normalize import check_threshold
 from pcfractal.pointclouds import report
 from pcfractal.pointclouds.category_file import CATEGORY_FILE, CategorySet
@@ -37,14 +36,24 @@ class CategoriesSettings:
     """What defines a category search (its output depends on nothing else)."""
 
     count: int | None = field(default=None, metadata={"help": "categories to find (default: the preset's)", "metavar": "N"})
-    preset: str = field(default="tiny", metadata={"help": "build size: " + ", ".join(f"{k} ({v['categories']:,})" for k, v in PRESETS.items()), "choices": tuple(PRESETS)})
+    preset: str = field(
+        default="tiny",
+        metadata={"help": "build size: " + ", ".join(f"{k} ({v['categories']:,})" for k, v in PRESETS.items()), "choices": tuple(PRESETS)},
+    )
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
-    threshold: float = field(default=SearchSettings.threshold, metadata={"help": "variance threshold in (0, 1/3]: 0.15 = the paper, 0.05 = the authors' scripts"})
+    threshold: float = field(
+        default=SearchSettings.threshold, metadata={"help": "variance threshold in (0, 1/3]: 0.15 = the paper, 0.05 = the authors' scripts"}
+    )
     points_per_trial: int = field(default=SearchSettings.n_points, metadata={"help": "chaos-game points per candidate"})
-    sampler: str = field(default=SearchSettings.sampler, metadata={"help": "system sampler (the authors' uniform)", "choices": tuple(sorted(ifs.SAMPLERS))})
+    sampler: str = field(
+        default=SearchSettings.sampler, metadata={"help": "system sampler (the authors' uniform)", "choices": tuple(sorted(ifs.SAMPLERS))}
+    )
     burn_in: int = field(default=SearchSettings.burn_in, metadata={"help": "chaos-game steps dropped first (0, like the authors)"})
     screen: bool = field(default=True, metadata={"help": "run every candidate's full 10,000 points (exact but ~5x slower; see README)"})
-    max_candidates: int | None = field(default=None, metadata={"help": f"give up after this many candidates (default: {PER_CATEGORY_BUDGET:,} per category)", "metavar": "N"})
+    max_candidates: int | None = field(
+        default=None,
+        metadata={"help": f"give up after this many candidates (default: {PER_CATEGORY_BUDGET:,} per category)", "metavar": "N"},
+    )
 
     @property
     def n(self) -> int:
@@ -115,7 +124,12 @@ class CategoriesStage(Stage):
                 result = search_categories(count, self.s.seed, s, executor=ctx.executor, progress=tick, max_candidates=budget)
             except RuntimeError as e:
                 raise BuildError(f"{e} (--max-candidates {budget:,})") from None
-        search_info = {"tried": result.tried, "diverged": result.diverged, "blocks": result.blocks, "acceptance_rate": result.acceptance_rate}
+        search_info = {
+            "tried": result.tried,
+            "diverged": result.diverged,
+            "blocks": result.blocks,
+            "acceptance_rate": result.acceptance_rate,
+        }
         cats = CategorySet(
             [c.params for c in result.categories],
             self.s.seed,
@@ -168,8 +182,14 @@ def plan_categories(count: int, seed: int, s: SearchSettings, probe: bool = Fals
         units = max(1, int(-(-count // max(1e-12, rate * s.block_size))))
         if accepted:
             per_cat = len(json.dumps(CategorySet([c.params for c in accepted]).to_dict()["categories"], indent=2)) // len(accepted) + 150
-        notes.append(f"probe: {blocks} block(s) of {s.block_size:,} candidates, {len(accepted)} accepted, {unit_seconds:.2f} s per block on one core")
-        notes.append(f"expected: ~{units:,} blocks (~{units * s.block_size:,} candidates) for {count:,} categories; acceptance varies, so the time is rough")
+        notes.append(
+            f"probe: {blocks} block(s) of {s.block_size:,} candidates, {len(accepted)} accepted, {unit_seconds:.2f} s per block on one core"
+        )
+        notes.append(
+            f"expected: ~{units:,} blocks (~{units * s.block_size:,} candidates) for {count:,} categories; acceptance varies, so the time is rough"
+        )
     tiles = min(count, 64)
     n_bytes = 400 + count * per_cat + 2000 + tiles * 40_000 + 4000 + 600 * 2
-    return Plan(files=6, bytes=n_bytes, units=units, unit_seconds=unit_seconds, unit_bytes=64 * 2**20, notes=notes, memory_flag="--points-per-trial")
+    return Plan(
+        files=6, bytes=n_bytes, units=units, unit_seconds=unit_seconds, unit_bytes=64 * 2**20, notes=notes, memory_flag="--points-per-trial"
+    )

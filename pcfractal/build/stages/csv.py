@@ -29,7 +29,9 @@ class ExportCsvSettings:
 
 @dataclass(frozen=True)
 class ImportCsvSettings:
-    csv_folder: Path = field(default=None, metadata={"help": "folder of the authors' *.csv files (N rows x 13: a..l, p), read in name order", "required": True})
+    csv_folder: Path = field(
+        default=None, metadata={"help": "folder of the authors' *.csv files (N rows x 13: a..l, p), read in name order", "required": True}
+    )
 
 
 class ExportCsvStage(Stage):

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pcfractal.core import keys
 from pcfractal import __version__
+from pcfractal.core import keys
 from pcfractal.images import ClassSet, get_generator, list_generators
 from pcfractal.images._base import settings_dict
 from pcfractal.images.gallery import image_gallery_png
@@ -57,15 +57,36 @@ class ImagesSettings:
     ``options``: overrides of the generator's own Settings fields (validated by it)."""
 
     kind: str = field(default=None, metadata={"help": "the dataset: a registered image generator (the groups below)", "required": True})
-    preset: str = field(default="tiny", metadata={"help": "tiny (each kind), or a paper size such as exfractaldb-1k, fractaldb-1k, rcdb-1k (see --help of --kind)"})
-    count: int | None = field(default=None, metadata={"help": "classes (default: the preset's, or every category of --categories)", "metavar": "N"})
-    per_category: int | None = field(default=None, metadata={"help": "images per class (default: the preset's; 1,000 for the paper sizes)", "metavar": "M"})
+    preset: str = field(
+        default="tiny",
+        metadata={"help": "tiny (each kind), or a paper size such as exfractaldb-1k, fractaldb-1k, rcdb-1k (see --help of --kind)"},
+    )
+    count: int | None = field(
+        default=None, metadata={"help": "classes (default: the preset's, or every category of --categories)", "metavar": "N"}
+    )
+    per_category: int | None = field(
+        default=None, metadata={"help": "images per class (default: the preset's; 1,000 for the paper sizes)", "metavar": "M"}
+    )
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
-    categories: Path | None = field(default=None, metadata={"help": "categories to render instead of a search: a category folder/file (exfractaldb, mvfractaldb) or the authors' CSV folder (fractaldb)"})
-    png_encoder: str = field(default=png.DEFAULT_ENCODER, metadata={"help": "deflate of the PNGs: isal (fastest) or zlib (smallest at high levels; see docs/IMAGES.md)", "choices": tuple(png.ENCODERS)})
+    categories: Path | None = field(
+        default=None,
+        metadata={
+            "help": "categories to render instead of a search: a category folder/file (exfractaldb, mvfractaldb) or the authors' CSV folder (fractaldb)"
+        },
+    )
+    png_encoder: str = field(
+        default=png.DEFAULT_ENCODER,
+        metadata={
+            "help": "deflate of the PNGs: isal (fastest) or zlib (smallest at high levels; see docs/IMAGES.md)",
+            "choices": tuple(png.ENCODERS),
+        },
+    )
     png_level: int = field(default=png.DEFAULT_LEVEL, metadata={"help": "compression level: isal 0-3, zlib 0-9"})
     gallery: int = field(default=16, metadata={"help": "classes shown in gallery.png (0 = none)"})
-    layout: str = field(default="folder", metadata={"help": "folder: OUT/train/{class}/*.png; shards: webdataset tars in OUT/shards/; both", "choices": LAYOUTS})
+    layout: str = field(
+        default="folder",
+        metadata={"help": "folder: OUT/train/{class}/*.png; shards: webdataset tars in OUT/shards/; both", "choices": LAYOUTS},
+    )
     shard_size: int = field(default=1000, metadata={"help": "images per tar shard"})
     options: dict = field(default_factory=dict, metadata={"cli": False})
 
@@ -104,7 +125,9 @@ class ImagesStage(Stage):
             self.classes = self._imported()
             self.imported_digest = _digest(self.classes)
             if self.s.count is not None and self.s.count > len(self.classes):
-                raise BuildError(f"--categories {self.s.categories} holds {len(self.classes)} categories, fewer than --count {self.s.count}")
+                raise BuildError(
+                    f"--categories {self.s.categories} holds {len(self.classes)} categories, fewer than --count {self.s.count}"
+                )
             self.count = self.s.count or len(self.classes)
 
     def _imported(self) -> ClassSet:
@@ -124,8 +147,16 @@ class ImagesStage(Stage):
         return [Path(self.s.categories)] if self.s.categories is not None else []
 
     def settings_dict(self) -> dict:
-        d = {"kind": self.s.kind, "preset": self.s.preset, "seed": self.s.seed, "count": self.count, "per_category": self.per_cat,
-             "png_level": self.s.png_level, "png_encoder": self.s.png_encoder, "settings": settings_dict(self.gs)}
+        d = {
+            "kind": self.s.kind,
+            "preset": self.s.preset,
+            "seed": self.s.seed,
+            "count": self.count,
+            "per_category": self.per_cat,
+            "png_level": self.s.png_level,
+            "png_encoder": self.s.png_encoder,
+            "settings": settings_dict(self.gs),
+        }
         if self.s.categories is not None:
             d["categories_sha256"] = self.imported_digest
         else:
@@ -173,7 +204,9 @@ class ImagesStage(Stage):
         if self.classes is None:
             with ctx.log.progress(self.count, f"{self.s.kind} categories", "cat") as bar:
                 try:
-                    classes = self.gen.make_classes(self.count, self.s.seed, self.gs, executor=ctx.executor, progress=lambda n: bar.update(n - bar.n))
+                    classes = self.gen.make_classes(
+                        self.count, self.s.seed, self.gs, executor=ctx.executor, progress=lambda n: bar.update(n - bar.n)
+                    )
                 except RuntimeError as e:
                     raise BuildError(str(e)) from None
         else:
@@ -207,16 +240,36 @@ class ImagesStage(Stage):
 
     def _shard_samples(self, k: int):
         for c, i in shard_samples(self.count, self.per_cat, k, self.s.shard_size):
-            data = png.encode(self.gen.render(self.classes.params[c], c, i, self.s.seed, self.gs), self.s.png_level, encoder=self.s.png_encoder)
+            data = png.encode(
+                self.gen.render(self.classes.params[c], c, i, self.s.seed, self.gs), self.s.png_level, encoder=self.s.png_encoder
+            )
             yield self.gen.image_name(c, i).rsplit(".", 1)[0], {"png": data, "cls": str(c).encode()}
 
     def finish(self, ctx: RunContext, results: list) -> dict:
         s, w = self.s, ctx.writer
         names = [class_name(c) for c in range(self.count)]
         if s.gallery:
-            w.write(GALLERY_FILE, image_gallery_png(self.gen, self.classes, s.seed, self.gs, max_classes=min(s.gallery, self.count), per_class=min(4, self.per_cat), class_name=class_name))
-        info = {**self.settings_dict(), "classes": self.count, "images": self.count * self.per_cat, "class_names": names,
-                "image_size": getattr(self.gs, "size", None), "category_search": self.classes.info, "pcfractal_version": __version__}
+            w.write(
+                GALLERY_FILE,
+                image_gallery_png(
+                    self.gen,
+                    self.classes,
+                    s.seed,
+                    self.gs,
+                    max_classes=min(s.gallery, self.count),
+                    per_class=min(4, self.per_cat),
+                    class_name=class_name,
+                ),
+            )
+        info = {
+            **self.settings_dict(),
+            "classes": self.count,
+            "images": self.count * self.per_cat,
+            "class_names": names,
+            "image_size": getattr(self.gs, "size", None),
+            "category_search": self.classes.info,
+            "pcfractal_version": __version__,
+        }
         if s.layout != "shards":
             info["folder"] = f"{TRAIN_DIR}/{{class}}/{self.gen.image_name(0, 0).replace('00000_00000', '{class}_{image}')}"
         if s.layout != "folder":
@@ -224,8 +277,19 @@ class ImagesStage(Stage):
             info.update(shards=self.n_shards, shard_size=s.shard_size, shard_pattern=pattern)
             w.write_json(f"{SHARD_DIR}/{TIMM_INFO}", timm_info(s.kind, self.count * self.per_cat, s.shard_size, self.count))
         w.write_json(SUMMARY_FILE, info)
-        w.write_text(CARD_FILE, card.dataset_card(kind=s.kind, class_names=names, images_per_class=self.per_cat, seed=s.seed, settings=self.settings_dict(),
-                                                  command=f"pcfractal build --config {Path('build_config.json')}", layout=s.layout, image_size=getattr(self.gs, "size", None)))
+        w.write_text(
+            CARD_FILE,
+            card.dataset_card(
+                kind=s.kind,
+                class_names=names,
+                images_per_class=self.per_cat,
+                seed=s.seed,
+                settings=self.settings_dict(),
+                command=f"pcfractal build --config {Path('build_config.json')}",
+                layout=s.layout,
+                image_size=getattr(self.gs, "size", None),
+            ),
+        )
         self.info = info
         return {"classes": self.count, "images": self.count * self.per_cat}
 
@@ -266,7 +330,14 @@ def timm_info(kind: str, samples: int, shard_size: int, n_classes: int) -> dict:
     return {
         "name": kind,
         "num_classes": n_classes,
-        "splits": {"train": {"name": "train", "num_samples": samples, "filenames": [SHARD_PATTERN.format(k) for k in range(n_shards)], "shard_lengths": lengths}},
+        "splits": {
+            "train": {
+                "name": "train",
+                "num_samples": samples,
+                "filenames": [SHARD_PATTERN.format(k) for k in range(n_shards)],
+                "shard_lengths": lengths,
+            }
+        },
     }
 
 
@@ -297,4 +368,13 @@ def plan_images(stage: ImagesStage, probe: bool) -> Plan:
         n_bytes += n * (pngb + 2048) + stage.n_shards * 10_240
         notes.append(f"shards: {stage.n_shards:,} x {s.shard_size:,} images in {SHARD_DIR}/")
     units = (stage.count if s.layout != "shards" else 0) + (stage.n_shards if s.layout != "folder" else 0)
-    return Plan(files=files, bytes=n_bytes, units=units, unit_seconds=unit_seconds, unit_bytes=unit_bytes, serial_seconds=2.0, notes=notes, memory_flag="--size/--n-points")
+    return Plan(
+        files=files,
+        bytes=n_bytes,
+        units=units,
+        unit_seconds=unit_seconds,
+        unit_bytes=unit_bytes,
+        serial_seconds=2.0,
+        notes=notes,
+        memory_flag="--size/--n-points",
+    )

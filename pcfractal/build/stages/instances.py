@@ -37,11 +37,23 @@ _PLY = re.compile(r"^ply/(\d{6})_(\d{6})\.ply$")
 class InstancesSettings:
     """What defines an instance build, besides the category file's bytes."""
 
-    categories: Path = field(default=None, metadata={"help": "a category folder or file (from 'categories' or 'import-csv')", "required": True})
-    per_category: int | None = field(default=None, metadata={"help": "instances per category (default: the preset's; paper = 1,000)", "metavar": "M"})
-    preset: str = field(default="tiny", metadata={"help": "build size: " + ", ".join(f"{k} ({v['per_category']:,} per category)" for k, v in PRESETS.items()), "choices": tuple(PRESETS)})
+    categories: Path = field(
+        default=None, metadata={"help": "a category folder or file (from 'categories' or 'import-csv')", "required": True}
+    )
+    per_category: int | None = field(
+        default=None, metadata={"help": "instances per category (default: the preset's; paper = 1,000)", "metavar": "M"}
+    )
+    preset: str = field(
+        default="tiny",
+        metadata={
+            "help": "build size: " + ", ".join(f"{k} ({v['per_category']:,} per category)" for k, v in PRESETS.items()),
+            "choices": tuple(PRESETS),
+        },
+    )
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
-    dtype: str = field(default="float16", metadata={"help": "stored point type (float16: 24 GB for PC-FractalDB-1k)", "choices": tuple(DTYPES)})
+    dtype: str = field(
+        default="float16", metadata={"help": "stored point type (float16: 24 GB for PC-FractalDB-1k)", "choices": tuple(DTYPES)}
+    )
     ply: int = field(default=0, metadata={"help": "also export the first K instances of the first 8 categories as PLY", "metavar": "K"})
     instance: InstanceSettings = field(default_factory=InstanceSettings)
 
@@ -85,7 +97,14 @@ class InstancesStage(Stage):
 
     def settings_dict(self) -> dict:
         self.check_inputs()
-        return {"seed": self.s.seed, "categories_sha256": self._cats[1], "per_category": self.s.m, "dtype": self.s.dtype, **dataclasses.asdict(self.s.instance), **({"ply": self.s.ply} if self.s.ply else {})}
+        return {
+            "seed": self.s.seed,
+            "categories_sha256": self._cats[1],
+            "per_category": self.s.m,
+            "dtype": self.s.dtype,
+            **dataclasses.asdict(self.s.instance),
+            **({"ply": self.s.ply} if self.s.ply else {}),
+        }
 
     @property
     def n_cat(self) -> int:
@@ -184,4 +203,13 @@ def plan_instances(stage: InstancesStage, n_cat: int, probe: bool) -> Plan:
         notes.append(getattr(stage, "probe_note", "") or "probe: on the input categories")
         notes.append(f"probe: {per_instance * 1e3:.2f} ms per instance on one core ({k * min(n_cat, 2)} made)")
     notes.append(f"layout: {n_cat:,} x {{c:06d}}.npy ({m} x {n_pts} x 3 {s.dtype}) + .info.npy")
-    return Plan(files=2 * n_cat + 2 + n_ply, bytes=n_bytes, units=n_cat, unit_seconds=unit_seconds, unit_bytes=unit_bytes, serial_seconds=2.0, notes=notes, memory_flag="--per-category/--points")
+    return Plan(
+        files=2 * n_cat + 2 + n_ply,
+        bytes=n_bytes,
+        units=n_cat,
+        unit_seconds=unit_seconds,
+        unit_bytes=unit_bytes,
+        serial_seconds=2.0,
+        notes=notes,
+        memory_flag="--per-category/--points",
+    )

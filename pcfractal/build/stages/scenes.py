@@ -44,14 +44,31 @@ class ScenesSettings:
 
     categories: Path = field(default=None, metadata={"help": "a category folder or file (from 'categories')", "required": True})
     count: int | None = field(default=None, metadata={"help": "scenes to make (default: the preset's; paper = 10,000)", "metavar": "N"})
-    preset: str = field(default="tiny", metadata={"help": "build size: " + ", ".join(f"{k} ({v['scenes']:,} scenes)" for k, v in PRESETS.items()), "choices": tuple(PRESETS)})
+    preset: str = field(
+        default="tiny",
+        metadata={
+            "help": "build size: " + ", ".join(f"{k} ({v['scenes']:,} scenes)" for k, v in PRESETS.items()),
+            "choices": tuple(PRESETS),
+        },
+    )
     seed: int = field(default=0, metadata={"help": "the one seed every random draw derives from"})
-    format: str = field(default="mmdet3d", metadata={"help": "a registered scene writer: mmdet3d (info .pkl + .bin, what VoteNet trains on), or glb/ply (one file per scene, to look at)"})
+    format: str = field(
+        default="mmdet3d",
+        metadata={
+            "help": "a registered scene writer: mmdet3d (info .pkl + .bin, what VoteNet trains on), or glb/ply (one file per scene, to look at)"
+        },
+    )
     val_fraction: float = field(default=0.1, metadata={"help": "share of scenes (the last ones) in the val split"})
     prefix: str = field(default="pcfractal", metadata={"help": "info file prefix: PREFIX_infos_train.pkl"})
     masks: bool = field(default=True, metadata={"help": "skip the instance/semantic mask files (enough for VoteNet with rotated boxes)"})
     axis_aligned: bool = field(default=False, metadata={"help": "yaw = 0 for every box (VoteNet with_rot=False, ScanNet style)"})
-    per_category: int | None = field(default=None, metadata={"help": "objects draw (category, instance) from categories x this (default: the preset's; paper = 1,000)", "metavar": "M"})
+    per_category: int | None = field(
+        default=None,
+        metadata={
+            "help": "objects draw (category, instance) from categories x this (default: the preset's; paper = 1,000)",
+            "metavar": "M",
+        },
+    )
     scene: SceneSettings = field(default_factory=SceneSettings)
     instance: InstanceSettings = field(default_factory=InstanceSettings)
 
@@ -119,8 +136,16 @@ class ScenesStage(Stage):
     def settings_dict(self) -> dict:
         self.check_inputs()
         s = self.s
-        d = {"seed": s.seed, "categories_sha256": self._cats[1], "count": s.n, "val_fraction": s.val_fraction, "masks": s.masks, "prefix": s.prefix,
-             "scene_settings": s.scene_settings().to_dict(), "instance_settings": dataclasses.asdict(s.instance)}
+        d = {
+            "seed": s.seed,
+            "categories_sha256": self._cats[1],
+            "count": s.n,
+            "val_fraction": s.val_fraction,
+            "masks": s.masks,
+            "prefix": s.prefix,
+            "scene_settings": s.scene_settings().to_dict(),
+            "instance_settings": dataclasses.asdict(s.instance),
+        }
         if s.format != "mmdet3d":
             d["format"] = s.format
         return d
@@ -150,7 +175,9 @@ class ScenesStage(Stage):
     def finish(self, ctx: RunContext, results: list) -> dict:
         s = self.s
         records = [r for res in results for r in res["scenes"]]
-        res = self.writer.finish(ctx.writer, records, s.n, s.seed, s.scene_settings(), s.instance, len(self.systems), {"categories_sha256": self._cats[1]})
+        res = self.writer.finish(
+            ctx.writer, records, s.n, s.seed, s.scene_settings(), s.instance, len(self.systems), {"categories_sha256": self._cats[1]}
+        )
         self.written = res
         info = {**self.settings_dict(), **{k: v for k, v in res.items() if k != "count"}, "count": s.n}
         ctx.writer.write_json(SUMMARY_FILE, info)
@@ -160,7 +187,15 @@ class ScenesStage(Stage):
         s = self.s
         secs = time.perf_counter() - ctx.t0
         rows = [
-            ("format", s.format + ("" if s.format != "mmdet3d" else f": points/*.bin{', instance_mask/, semantic_mask/' if s.masks else ''}, {s.prefix}_infos_{{train,val}}.pkl")),
+            (
+                "format",
+                s.format
+                + (
+                    ""
+                    if s.format != "mmdet3d"
+                    else f": points/*.bin{', instance_mask/, semantic_mask/' if s.masks else ''}, {s.prefix}_infos_{{train,val}}.pkl"
+                ),
+            ),
             ("objects", f"{sum(r['objects'] for r in results):,} ({sum(r['objects'] for r in results) / s.n:.1f} per scene)"),
             ("throughput", f"{s.n / max(secs, 1e-9):,.1f} scenes/s"),
         ]
@@ -191,5 +226,12 @@ def plan_scenes(stage: ScenesStage, probe: bool) -> Plan:
         notes.append(getattr(stage, "probe_note", "") or "probe: on the input categories")
         notes.append(f"probe: {unit_seconds / CHUNK / 1.3 * 1e3:.1f} ms per scene on one core")
     notes.append(f"points: ~{pts:,.0f} per scene ({n_obj:g} objects x {s.instance.n_points:,})")
-    return Plan(files=s.n * (3 if s.masks else 1) + 6, bytes=n_bytes, units=-(-s.n // CHUNK), unit_seconds=unit_seconds, unit_bytes=unit_bytes,
-                notes=notes, memory_flag="--points/--base-objects/--floor-points")
+    return Plan(
+        files=s.n * (3 if s.masks else 1) + 6,
+        bytes=n_bytes,
+        units=-(-s.n // CHUNK),
+        unit_seconds=unit_seconds,
+        unit_bytes=unit_bytes,
+        notes=notes,
+        memory_flag="--points/--base-objects/--floor-points",
+    )
