@@ -200,7 +200,7 @@ def plan_instances(stage: InstancesStage, n_cat: int, probe: bool) -> Plan:
             hashlib.sha256(pts.astype(dt).tobytes())
         per_instance = (time.perf_counter() - t) / (k * min(n_cat, 2))
         unit_seconds = per_instance * m * 1.2
-        notes.append(getattr(stage, "probe_note", "") or "probe: on the input categories")
+        notes.append(getattr(stage, "probe_note", "") or "timed on: the input categories")
         notes.append(f"probe: {per_instance * 1e3:.2f} ms per instance on one core ({k * min(n_cat, 2)} made)")
     notes.append(f"layout: {n_cat:,} x {{c:06d}}.npy ({m} x {n_pts} x 3 {s.dtype}) + .info.npy")
     return Plan(

@@ -223,7 +223,7 @@ def plan_scenes(stage: ScenesStage, probe: bool) -> Plan:
         for i in range(1, 3):
             make_scene(stage.systems, i, s.seed, sc, s.instance, classes=())
         unit_seconds = (time.perf_counter() - t) / 2 * CHUNK * 1.3
-        notes.append(getattr(stage, "probe_note", "") or "probe: on the input categories")
+        notes.append(getattr(stage, "probe_note", "") or "timed on: the input categories")
         notes.append(f"probe: {unit_seconds / CHUNK / 1.3 * 1e3:.1f} ms per scene on one core")
     notes.append(f"points: ~{pts:,.0f} per scene ({n_obj:g} objects x {s.instance.n_points:,})")
     return Plan(
