@@ -40,9 +40,11 @@ def run(args) -> int:
             rows.append((where, f"ok: {m['kind']}, {m['total_files']:,} files, {fmt_bytes(m['total_bytes'])}"))
     summary(f"verify: {args.folder} ({time.perf_counter() - t0:.1f} s)", rows)
     if bad:
-        print(
-            f"verify: {bad} problem(s) in {args.folder}; the same build command repairs them (damaged and missing files are made again, good ones kept)",
-            file=sys.stderr,
-        )
+        problems = [p for _, ps, _ in results for p in ps]
+        foreign = [p for p in problems if p.what.startswith("unexpected") and "partial" not in p.what]
+        advice = "the same build command repairs them (damaged and missing files are made again, good ones kept)"
+        if foreign:
+            advice = f"move the {len(foreign)} unexpected file(s) out (pcfractal never deletes files it did not write), then run the same build command again to repair the rest"
+        print(f"verify: {bad} problem(s) in {args.folder}; {advice}", file=sys.stderr)
         return 1
     return 0
