@@ -92,6 +92,8 @@ def test_damage_is_named_and_repaired_or_refused(capsys, refs, copy_of, kind, ho
     assert code == 1, f"verify passed a damaged folder ({how})"
     for n in names:
         assert n in err, f"verify does not name {n}: {err}"
+    advice = err.strip().splitlines()[-1]
+    assert ("move the" in advice) == (how in FOREIGN), advice  # its advice works for this damage
 
     code, _, err = run(capsys, *argv_of(kind, refs, d))
     if how in FOREIGN:
