@@ -111,6 +111,8 @@ def add_field(group, f: dataclasses.Field, tp, default_text: str | None = None, 
         kw["choices"] = list(f.metadata["choices"])
     if "metavar" in f.metadata:
         kw["metavar"] = f.metadata["metavar"]
+    elif "choices" not in kw and "metavar" not in kw:
+        kw["metavar"] = flag_name(f).upper().replace("-", "_")  # --points POINTS, not N_POINTS
     if f.metadata.get("required"):
         kw["required"] = True
     if default_text and not kw.get("required"):
