@@ -212,10 +212,15 @@ class BuildFolder:
             elif overwrite:
                 self._remove_owned(old)
             else:
-                what = f"another {old['kind']} build" if old else "a build this version cannot resume"
-                raise BuildError(
-                    f"--out {self.given} holds {what} (different settings); choose a new --out, or pass --overwrite to replace it"
-                )
+                if old is None:
+                    what = "a build of pcfractal 0.1 (or a damaged one), which this version cannot resume"
+                elif old.get("pcfractal_version") != __version__ and {**old, "pcfractal_version": __version__} == self.marker:
+                    what = (
+                        f"this build made by pcfractal {old.get('pcfractal_version')}, which this version ({__version__}) does not resume"
+                    )
+                else:
+                    what = f"another {old['kind']} build (different settings)"
+                raise BuildError(f"--out {self.given} holds {what}; choose a new --out, or pass --overwrite to replace it")
             atomic.write_json(self.state / MARKER_FILE, self.marker)
             (p / OLD_MARKER).unlink(missing_ok=True)
         except OSError as e:
