@@ -26,10 +26,10 @@ BUILDS = {
 }
 
 
-def build(tmp_path_factory, kind, workers, name=None):
+def image_argv(kind, workers, out) -> list[str]:
+    """The command of a reference build of ``kind`` into ``out``."""
     extra, n_cls, per = BUILDS[kind]
-    out = tmp_path_factory.mktemp(name or f"{kind}_w{workers}") / "out"
-    argv = [
+    return [
         "images",
         "--kind",
         kind,
@@ -49,6 +49,11 @@ def build(tmp_path_factory, kind, workers, name=None):
         str(out),
         *extra,
     ]
+
+
+def build(tmp_path_factory, kind, workers, name=None):
+    out = tmp_path_factory.mktemp(name or f"{kind}_w{workers}") / "out"
+    argv = image_argv(kind, workers, out)
     assert main(argv) == 0
     return out
 
@@ -148,27 +153,7 @@ def test_resume_rebuilds_an_unfinished_category(built, tmp_path):
     victim.unlink()
     (copy / "train" / "00001" / (victim.name + ".1234abcd.partial")).write_bytes(b"junk")
     kept = {p: p.stat().st_mtime_ns for p in (copy / "train" / "00000").iterdir()}
-    extra, n_cls, per = BUILDS[kind]
-    argv = [
-        "images",
-        "--kind",
-        kind,
-        "--preset",
-        "tiny",
-        "--count",
-        str(n_cls),
-        "--per-category",
-        str(per),
-        "--seed",
-        "5",
-        "--workers",
-        "1",
-        "--gallery",
-        "4",
-        "--out",
-        str(copy),
-        *extra,
-    ]
+    argv = image_argv(kind, 1, copy)
     assert main(argv) == 0
     assert tree_hashes(copy) == tree_hashes(out)
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # a journaled class is checked and kept, not made again
