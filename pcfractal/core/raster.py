@@ -485,25 +485,32 @@ def _paste_any(image, cols, rows, codes, colors, corner, blank):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _paste_inside_blank_gray(image, cols, rows, codes, value, corner):
-    """``paste_patches`` with ``blank``, one colour, a (h, w) image, every patch inside:
-    each of the 9 cells is written (value times its bit), with no branch on the bits (a
-    random pattern's bits defeat the branch predictor) and no per-cell clipping."""
+def _paste_inside_blank_2d(image, cols, rows, codes, values, corner):
+    """``paste_patches`` with ``blank``, a (h, w) image, every patch inside: each of the 9
+    cells is written (the point's value times its bit), with no branch on the bits (a
+    random pattern's bits defeat the branch predictor) and no per-cell clipping. Point i
+    takes ``values[i % len(values)]``."""
     h = image.shape[0]
     n = cols.shape[0]
     one_code = codes.shape[0] == 1
+    m = values.shape[0]
+    ci = 0
     for i in range(n):
         code = np.int64(codes[0] if one_code else codes[i])
         top = h - 1 - (rows[i] + corner)  # array row of the patch's first (unflipped) row
         c0 = cols[i] + corner
+        value = values[ci]
         for dr in range(3):
             for dc in range(3):
                 image[top - dr, c0 + dc] = value * np.uint8((code >> (8 - 3 * dr - dc)) & 1)
+        ci += 1
+        if ci == m:
+            ci = 0
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def _paste_inside_blank_rgb(image, cols, rows, codes, colors, corner):
-    """``paste_patches`` with ``blank``, (h, w, 3) image, every patch inside: as the gray
+    """``paste_patches`` with ``blank``, (h, w, 3) image, every patch inside: as the 2D
     kernel, the point's colour held in registers."""
     h = image.shape[0]
     n = cols.shape[0]
@@ -550,16 +557,22 @@ def _paste_inside_cells(image, cols, rows, dr_list, dc_list, colors, corner):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _paste_inside_cells_gray(image, cols, rows, dr_list, dc_list, value, corner):
-    """``_paste_inside_cells`` for a (h, w) image and one colour ``value``."""
+def _paste_inside_cells_2d(image, cols, rows, dr_list, dc_list, values, corner):
+    """``_paste_inside_cells`` for a (h, w) image; point i takes ``values[i % len(values)]``."""
     h = image.shape[0]
     n = cols.shape[0]
     cells = dr_list.shape[0]
+    m = values.shape[0]
+    ci = 0
     for i in range(n):
         top = h - 1 - (rows[i] + corner)
         c0 = cols[i] + corner
+        value = values[ci]
         for j in range(cells):
             image[top - dr_list[j], c0 + dc_list[j]] = value
+        ci += 1
+        if ci == m:
+            ci = 0
 
 
 @njit(cache=True, nogil=True)
@@ -596,8 +609,8 @@ def paste_patches(image, cols, rows, codes, colors, corner, blank):
     inside = rlo + corner >= 0 and rhi + corner + 2 < h and clo + corner >= 0 and chi + corner + 2 < w
     if not inside:
         _paste_any(image, cols, rows, codes, colors, corner, blank)
-    elif blank and image.shape[2] == 1 and colors.shape[0] == 1:
-        _paste_inside_blank_gray(image.reshape(h, w), cols, rows, codes, colors[0, 0], corner)
+    elif blank and image.shape[2] == 1:
+        _paste_inside_blank_2d(image.reshape(h, w), cols, rows, codes, np.ascontiguousarray(colors[:, 0]), corner)
     elif blank and image.shape[2] == 3:
         _paste_inside_blank_rgb(image, cols, rows, codes, colors, corner)
     elif blank:
@@ -607,12 +620,41 @@ def paste_patches(image, cols, rows, codes, colors, corner, blank):
         cells = [(dr, dc) for dr in range(3) for dc in range(3) if (code >> (8 - 3 * dr - dc)) & 1]
         dr_list = np.array([c[0] for c in cells], dtype=np.int64)
         dc_list = np.array([c[1] for c in cells], dtype=np.int64)
-        if image.shape[2] == 1 and colors.shape[0] == 1:
-            _paste_inside_cells_gray(image.reshape(h, w), cols, rows, dr_list, dc_list, colors[0, 0], corner)
+        if image.shape[2] == 1:
+            _paste_inside_cells_2d(image.reshape(h, w), cols, rows, dr_list, dc_list, np.ascontiguousarray(colors[:, 0]), corner)
         else:
             _paste_inside_cells(image, cols, rows, dr_list, dc_list, colors, corner)
     else:
         _paste_any(image, cols, rows, codes, colors, corner, blank)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def expand_palette(index, palette, flip_rows, flip_cols, out):
+    """``out[r, c] = palette[index[r', c']]``: an (h, w) uint8 palette-index image to
+    (h, w, 3) colours in one pass, mirrored on the way (r' = h - 1 - r with ``flip_rows``,
+    likewise columns). The same as numpy's ``np.take(palette, index[::-1, ::-1], axis=0)``,
+    about 3.5x faster (a 362 px image: 0.11 ms against 0.40 ms; fancy indexing 1.4 ms).
+    ``palette`` (m, 3) uint8 must cover every index. Returns ``out``."""
+    h, w = index.shape
+    p0 = palette[:, 0].copy()
+    p1 = palette[:, 1].copy()
+    p2 = palette[:, 2].copy()
+    for r in range(h):
+        src = index[h - 1 - r] if flip_rows else index[r]
+        dst = out[r]
+        if flip_cols:
+            for c in range(w):
+                q = src[w - 1 - c]
+                dst[c, 0] = p0[q]
+                dst[c, 1] = p1[q]
+                dst[c, 2] = p2[q]
+        else:
+            for c in range(w):
+                q = src[c]
+                dst[c, 0] = p0[q]
+                dst[c, 1] = p1[q]
+                dst[c, 2] = p2[q]
+    return out
 
 
 def authors_color_table(n_div: int = 128) -> np.ndarray:

@@ -189,7 +189,7 @@ def _paste_reference(image, cols, rows, codes, colors, corner, blank):
                     image[h - 1 - r, c] = 0
 
 
-@pytest.mark.parametrize("channels,n_colors", [(1, 1), (3, 1), (3, 128)])
+@pytest.mark.parametrize("channels,n_colors", [(1, 1), (1, 128), (3, 1), (3, 128)])
 @pytest.mark.parametrize("codes_kind", ["random", "one", "point"])
 @pytest.mark.parametrize("inside", [True, False])
 def test_paste_patches_fast_kernels_equal_the_rule(channels, n_colors, codes_kind, inside):
@@ -210,6 +210,43 @@ def test_paste_patches_fast_kernels_equal_the_rule(channels, n_colors, codes_kin
         raster.paste_patches(got, cols, rows, codes, colors, corner, blank)
         _paste_reference(ref, cols, rows, codes, colors, corner, blank)
         np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("flip", range(4))
+def test_expand_palette_equals_numpy_take(flip):
+    rng = np.random.default_rng(flip)
+    index = rng.integers(0, 129, (23, 17)).astype(np.uint8)
+    palette = rng.integers(0, 256, (129, 3)).astype(np.uint8)
+    view = index[::-1] if flip & 1 else index
+    view = view[:, ::-1] if flip & 2 else view
+    got = raster.expand_palette(index, palette, bool(flip & 1), bool(flip & 2), np.empty((23, 17, 3), np.uint8))
+    np.testing.assert_array_equal(got, np.take(palette, view, axis=0))
+
+
+@pytest.mark.parametrize("render", ["patch-random", "patch-fixed", "point"])
+def test_fractaldb_colour_images_equal_pasting_the_colours_directly(render):
+    """Colour renders paste palette indices and map them once; the result must be what
+    pasting the authors' RGB colour cycle straight into an RGB image gives, then flipping."""
+    from pcfractal.core import keys
+
+    gen = get_generator("fractaldb")
+    s = gen.settings(size=48, n_points=4000, render=render, color="color")
+    square = np.array([[0.5, 0, 0, 0.5, 0, 0, 0.5], [0.5, 0, 0, 0.5, 0.5, 0.5, 0.5], [0.4, 0.1, 0, 0.5, 0.2, 0.1, 0.3]])
+    colors = raster.authors_color_table(128)
+    for i in (0, 1, 2, 3, 6):
+        row, flip, k, cycle = gen.decompose(i, s)
+        cols, rows = gen.pixels(square, 0, row, cycle, 3, s, render_index=k if render == "point" else None)
+        rgb = np.zeros((48, 48, 3), np.uint8)
+        if render == "point":
+            raster.paste_patches(rgb, cols, rows, np.array([16], np.int16), colors, -1, False)
+        else:
+            rng = keys.generator(3, "fractaldb-patch", 0, row, k, cycle)
+            n = cols.shape[0] if render == "patch-random" else 1
+            codes = rng.integers(1, 512, n, dtype=np.int16) if n > 1 else np.array([rng.integers(1, 512)], dtype=np.int16)
+            raster.paste_patches(rgb, cols, rows, codes, colors, 1, True)
+        want = rgb[::-1] if flip & 1 else rgb
+        want = want[:, ::-1] if flip & 2 else want
+        np.testing.assert_array_equal(gen.render(square, 0, i, 3, s), want)
 
 
 @pytest.mark.parametrize("views", ["sphere", "authors"])
