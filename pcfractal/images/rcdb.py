@@ -82,28 +82,69 @@ class RCDBSettings:
         return self
 
 
-@njit(cache=True, nogil=True)
+def gradients(perm: np.ndarray) -> np.ndarray:
+    """(256,) float64: the gradient of lattice hash ``perm[i]`` for i in 0..255: (hash & 7)
+    + 1, or -1 when hash & 8. A lattice point's gradient is ``gradients(perm)[i & 255]``
+    (1024 is a multiple of 256, so the package's ``mod 1024`` first changes nothing)."""
+    perm = np.asarray(perm)
+    return np.where(perm & 8, -1.0, (perm & 7) + 1.0)
+
+
+_GRADIENTS = gradients(PERM)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _noise(u, grad):
+    """pnoise1 at one point with the ``gradients`` table: no branch on the hash (a random
+    hash bit defeats the branch predictor). Precision: the point, its cell and fraction t
+    and t**3 are float32 (the package's C float), the rest float64; within 4e-6 of the
+    package's all-float32 values (tests/images/test_fidelity.py)."""
+    x = np.float32(u)
+    fl = np.floor(x)
+    i = int(fl)
+    t = x - fl
+    g0 = grad[i & 255]
+    g1 = grad[(i + 1) & 255]
+    fade = t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
+    a = g0 * t
+    return (a + fade * (g1 * (t - 1.0) - a)) * 0.4
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _pnoise1_flat(u, grad, out):
+    for j in range(u.shape[0]):
+        out[j] = _noise(u[j], grad)
+
+
 def pnoise1(u, perm):
     """One octave of 1D Perlin noise at each point of ``u`` (any shape, float64), the
     ``noise`` package's rule: lattice i = floor(x) mod 1024, hash perm[i & 255], gradient
     (hash & 7) + 1 or -1 when hash & 8, quintic fade, times 0.4. Points are rounded to
-    float32 first (the package takes a C float)."""
-    flat = u.ravel()
-    out = np.empty(flat.shape[0])
-    for j in range(flat.shape[0]):
-        x = float(np.float32(flat[j]))
-        fl = np.floor(x)
-        i = int(fl) % 1024
-        ii = (i + 1) % 1024
-        h0 = perm[i & 255]
-        h1 = perm[ii & 255]
-        t = x - fl
-        g0 = -1.0 if h0 & 8 else float((h0 & 7) + 1)
-        g1 = -1.0 if h1 & 8 else float((h1 & 7) + 1)
-        fade = t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
-        a = g0 * t
-        out[j] = (a + fade * (g1 * (t - 1.0) - a)) * 0.4
+    float32 first (the package takes a C float); see ``_noise`` for the precision."""
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    out = np.empty(u.size)
+    _pnoise1_flat(u.ravel(), gradients(perm), out)
     return out.reshape(u.shape)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _contour_kernel(u, grad, coef, width, rx0, ry0, cx, cy, cos_t, sin_t, unit, xs, ys):
+    """``RCDB.contours``' walk in one pass over the draws ``u`` (2, K, V): per contour k
+    and vertex v, n = pnoise1(u) 2c - c and the radial offset sum_{j<=k} (n_j - w), the
+    same operations in the same order as the numpy formula (cumulative sums in contour
+    order), without its temporaries: 3x faster."""
+    k_lines = u.shape[1]
+    v = u.shape[2]
+    two_c = 2.0 * coef
+    ax = np.zeros(v)
+    ay = np.zeros(v)
+    for k in range(k_lines):
+        for j in range(v):
+            ax[j] += _noise(u[0, k, j], grad) * two_c - coef - width
+            xs[k, j] = (cx + cos_t[j] * (rx0 - ax[j])) * unit
+        for j in range(v):
+            ay[j] += _noise(u[1, k, j], grad) * two_c - coef - width
+            ys[k, j] = (cy + sin_t[j] * (ry0 - ay[j])) * unit
 
 
 def draw_vertex_count(rng: np.random.Generator, s: RCDBSettings) -> int:
@@ -160,14 +201,12 @@ class RCDB(ImageGenerator):
         rng = keys.generator(seed, self.name, category, index)
         r0, ox, oy, cx, cy = (float(x) for x in params[4:9]) if index == 0 else draw_placement(rng, s)
         grays = np.minimum(rng.integers(0, 257, k), 255).astype(np.uint8)
-        n = pnoise1(rng.uniform(0.0, NOISE_SPAN, (2, k, v)), PERM) * (2.0 * coef) - coef
+        u = rng.uniform(0.0, NOISE_SPAN, (2, k, v))
         theta = np.arange(v) * (2.0 * np.pi / v)
-        unit = s.size / REFERENCE_SIZE
-        # x_v(k) = cos(theta) (r0 ox - sum_{j<=k} (nx_j - w)), likewise y
-        rx = r0 * ox - np.cumsum(n[0] - width, axis=0)
-        ry = r0 * oy - np.cumsum(n[1] - width, axis=0)
-        xs = (cx + np.cos(theta) * rx) * unit
-        ys = (cy + np.sin(theta) * ry) * unit
+        # x_v(k) = (cx + cos(theta_v) (r0 ox - sum_{j<=k} (nx_vj - w))) unit, likewise y
+        xs = np.empty((k, v))
+        ys = np.empty((k, v))
+        _contour_kernel(u, _GRADIENTS, coef, width, r0 * ox, r0 * oy, cx, cy, np.cos(theta), np.sin(theta), s.size / REFERENCE_SIZE, xs, ys)
         return xs, ys, grays
 
     def render(self, params, category, index, seed, settings, image=None) -> np.ndarray:

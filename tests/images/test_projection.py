@@ -132,3 +132,28 @@ def test_dilated_point_image_equals_per_point_patches(code, flip):
     if flip & 2:
         dots = dots[::-1]
     np.testing.assert_array_equal(raster.dilate(dots, mask), direct)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_polylines_fast_path_draws_what_clip_then_line_draws(seed):
+    """Segments inside the image skip the clipping; the pixels must be those of clipping
+    every segment to the image grown by one pixel, rounding half to even and drawing a
+    checked Bresenham line (the plain rule, segment by segment, here in Python)."""
+    rng = np.random.default_rng(seed)
+    h, w = 31, 40
+    xs = rng.uniform(-8, w + 8, (6, 25))
+    ys = rng.uniform(-8, h + 8, (6, 25))
+    xs[0] = rng.uniform(0, w - 1, 25)  # a line wholly inside, ends on exact .5 too
+    ys[0] = np.round(rng.uniform(0, h - 1, 25)) + 0.5 * (seed == 0)
+    values = rng.integers(1, 255, 6).astype(np.uint8)
+    got = np.zeros((h, w), np.uint8)
+    raster.draw_polylines(got, xs, ys, values, True)
+    want = np.zeros((h, w), np.uint8)
+    for k in range(6):
+        for j in range(25):
+            j2 = (j + 1) % 25
+            ok, ax, ay, bx, by = raster._clip_segment(xs[k, j], ys[k, j], xs[k, j2], ys[k, j2], -1.0, -1.0, float(w), float(h))
+            if ok:
+                raster.draw_line(want, int(np.rint(ax)), int(np.rint(ay)), int(np.rint(bx)), int(np.rint(by)), values[k])
+    np.testing.assert_array_equal(got, want)
+    assert np.count_nonzero(got[ys[0].astype(int).clip(0, h - 1), xs[0].astype(int)]) > 0
