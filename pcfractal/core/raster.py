@@ -80,6 +80,18 @@ class Camera:
         return f"Camera(eye={self.eye.tolist()}, focal={self.focal:.3f}, size={self.size})"
 
 
+_Z = np.array([0.0, 0.0, 1.0])
+_Y = np.array([0.0, 1.0, 0.0])
+
+
+def _cross(a, b) -> np.ndarray:
+    """``np.cross`` of two 3-vectors with the same operations (a1 b2 - a2 b1, ...), without
+    its axis handling: 2 us against 18 us, and a camera is made per image."""
+    a0, a1, a2 = float(a[0]), float(a[1]), float(a[2])
+    b0, b1, b2 = float(b[0]), float(b[1]), float(b[2])
+    return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
+
+
 def look_at(eye, target=(0.0, 0.0, 0.0), roll: float = 0.0, fov_deg: float = 45.0, size: int = 224, near: float = 1e-3) -> Camera:
     """The camera at ``eye`` looking at ``target`` with a ``roll`` (radians) about the view axis,
     ``fov_deg`` field of view (degrees, in (0, 180)) and a ``size`` x ``size`` image."""
@@ -93,12 +105,12 @@ def look_at(eye, target=(0.0, 0.0, 0.0), roll: float = 0.0, fov_deg: float = 45.
     if not dist > 0.0:
         raise ValueError("the camera cannot sit on its target")
     f = f / dist
-    up = np.array([0.0, 0.0, 1.0]) if abs(f[2]) <= 0.999 else np.array([0.0, 1.0, 0.0])
-    r = np.cross(f, up)
+    up = _Z if abs(f[2]) <= 0.999 else _Y
+    r = _cross(f, up)
     r /= np.linalg.norm(r)
-    u = np.cross(r, f)
+    u = _cross(r, f)
     c, s = np.cos(roll), np.sin(roll)
-    rot = np.stack([c * r + s * u, -s * r + c * u, f])
+    rot = np.array([c * r + s * u, -s * r + c * u, f])
     focal = (size / 2.0) / np.tan(np.radians(fov_deg) / 2.0)
     return Camera(rot, eye, focal, size / 2.0, size / 2.0, size, near)
 
