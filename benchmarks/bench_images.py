@@ -67,6 +67,15 @@ def make_stage(kind, overrides, n_cat, per_cat, level, classes=None) -> ImagesSt
     return stage
 
 
+def machine_speed() -> float:
+    """ms for a fixed one-core job (a 3D chaos game of 1M points, draws included): printed at
+    the start and the end, so runs on a shared machine can be compared (a slow window shows
+    as a larger figure; on the quiet 2026-11-30 runs it was about 10 ms)."""
+    system = np.array([[0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5]])
+    out = np.empty((1_000_000, 3))
+    return 1e3 * min(timed(lambda: chaos_game(system, 1_000_000, np.random.default_rng(0), out=out), repeat=1) for _ in range(5))
+
+
 def timed(fn, repeat=20):
     fn()
     t = time.perf_counter()
@@ -189,6 +198,8 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is kept (default 1)")
     a = ap.parse_args(argv)
     print(f"zlib {zlib.ZLIB_RUNTIME_VERSION}; workers {a.workers}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    speed_start = machine_speed()
+    print(f"machine speed at start: fixed one-core job {speed_start:.1f} ms (smaller is faster)")
     results = {}
     tabled = set()
     for name, (kind, overrides, n_cat, per_cat) in CASES.items():
@@ -243,7 +254,8 @@ def main(argv=None):
                 f"total {total / 60:.1f} min wall as measured (target < 60 min: {'MET' if total < 3600 else 'NOT MET'}); "
                 f"{idle / 60:.1f} min from CPU time on {a.workers} idle cores"
             )
-    print("\nsummary (written per s: wall / from worker CPU time on idle cores / from the parts alone; load average):")
+    print(f"\nmachine speed: fixed one-core job {speed_start:.1f} ms at start, {machine_speed():.1f} ms at the end")
+    print("summary (written per s: wall / from worker CPU time on idle cores / from the parts alone; load average):")
     for k, (w, c, p, ld) in results.items():
         print(f"  {k:<30} {w:7,.0f} / {c:7,.0f} / {p:7,.0f}   load {ld:.1f}   {'ok' if c >= TARGET else 'below ' + format(TARGET, ',')}")
 
