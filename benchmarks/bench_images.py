@@ -70,7 +70,7 @@ def make_stage(kind, overrides, n_cat, per_cat, level, classes=None) -> ImagesSt
 def machine_speed() -> float:
     """ms for a fixed one-core job (a 3D chaos game of 1M points, draws included): printed at
     the start and the end, so runs on a shared machine can be compared (a slow window shows
-    as a larger figure; on the quiet 2026-11-30 runs it was about 10 ms)."""
+    as a larger figure; 11.6 ms in the README's 2026-11-30 run)."""
     system = np.array([[0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0], [0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5]])
     out = np.empty((1_000_000, 3))
     return 1e3 * min(timed(lambda: chaos_game(system, 1_000_000, np.random.default_rng(0), out=out), repeat=1) for _ in range(5))

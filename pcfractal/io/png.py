@@ -7,7 +7,7 @@ well or better, several times faster (benchmarks/bench_images.py prints the comp
 The bytes hold no time or text chunk, so the same pixels give the same file.
 
 Deflate: ISA-L (the ``isal`` package, Intel's deflate) by default: on our images it is 4-7x
-faster than zlib at level 1 (RCDB 512 px: 0.9 ms against 4.0 ms, and smaller files; sparse
+faster than zlib at level 1 (RCDB 512 px: 0.57 ms against 2.5 ms, and smaller files; sparse
 ExFractalDB dots: 0.04 ms against 0.3 ms, files 1.3 KiB against 0.9 KiB), which is what lets
 image builds reach 1,000 images/s on 2 cores. ``encoder="zlib"`` (levels 0-9, run-length
 strategy) gives the smallest files. Either stream is a standard zlib stream: every PNG
