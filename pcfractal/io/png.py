@@ -17,6 +17,7 @@ reader decodes it; the bytes are fixed for a given encoder version.
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 
 import numpy as np
@@ -28,6 +29,19 @@ STRATEGIES = {"default": zlib.Z_DEFAULT_STRATEGY, "rle": zlib.Z_RLE, "filtered":
 DEFAULT_STRATEGY = "rle"
 ENCODERS = {"isal": 3, "zlib": 9}  # encoder -> highest level
 DEFAULT_ENCODER = "isal"
+
+
+_scratch = threading.local()
+
+
+def _raw_rows(h: int, row_bytes: int) -> np.ndarray:
+    """This thread's (h, row_bytes) uint8 buffer for the filtered rows, kept between calls:
+    a fresh 400 KiB array per image costs its page faults (~35 us for colour FractalDB)."""
+    buf = getattr(_scratch, "raw", None)
+    if buf is None or buf.shape != (h, row_bytes):
+        buf = np.empty((h, row_bytes), dtype=np.uint8)
+        _scratch.raw = buf
+    return buf
 
 
 def _chunk(tag: bytes, data: bytes) -> bytes:
@@ -61,7 +75,7 @@ def encode(image: np.ndarray, level: int = DEFAULT_LEVEL, strategy: str = DEFAUL
         raise ValueError(f"PNG strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     h, w = image.shape[:2]
     channels = 1 if image.ndim == 2 else 3
-    raw = np.empty((h, w * channels + 1), dtype=np.uint8)
+    raw = _raw_rows(h, w * channels + 1)
     raw[:, 0] = 0  # filter type "none"
     raw[:, 1:] = image.reshape(h, w * channels)
     level = check_level(level, encoder)

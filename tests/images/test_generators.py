@@ -316,3 +316,20 @@ def test_fractaldb_pixels_equal_the_plain_orbit_path(render):
         c2, r2 = fdb._pixels(gen.points(params, 0, row, 0, 4, s, render_index=ri), s.size, s.pad)
         np.testing.assert_array_equal(cols, c2)
         np.testing.assert_array_equal(rows, r2)
+
+
+def test_png_encoder_reuses_its_row_buffer_safely():
+    """Alternating shapes and channels, and 4 threads at once: every file decodes (Pillow)
+    to its own pixels."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in [(17, 9), (17, 9, 3), (40, 31), (17, 9), (5, 64, 3)] * 8]
+
+    def round_trip(im):
+        with Image.open(io.BytesIO(encode(im))) as decoded:
+            return np.array_equal(np.asarray(decoded), im)
+
+    assert all(round_trip(im) for im in images)
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(round_trip, images))
