@@ -343,7 +343,7 @@ class FractalDB(ImageGenerator):
         raise RuntimeError(f"fractaldb category {category}: every weight row diverged")
 
     @staticmethod
-    def pixels(params, category, row, cycle, seed, s: FractalDBSettings, table=None, out=None, render_index=None, buffer=None):
+    def pixels(params, category, row, cycle, seed, s: FractalDBSettings, table=None, out=None, render_index=None, buffer=None, pix=None):
         """(cols, rows) int32 of ``_pixels(points(...))`` (the origin first): the orbit and
         its extent from one kernel pass (``_kernels.orbit_with_stats``, the same numbers as
         ``chaos_game``), then one pass to pixels. Same diverging-row rule as ``points``."""
@@ -357,8 +357,8 @@ class FractalDB(ImageGenerator):
                 ifs.fluctuate(system, table[r]), s.n_points - 1, rng, probabilities=p, bound=s.bound, out=out, buffer=buffer
             )
             if pts is not None:
-                cols = np.empty(pts.shape[0] + 1, dtype=np.int32)
-                rows = np.empty(pts.shape[0] + 1, dtype=np.int32)
+                # pix: (2, n_points) int32 kept by the caller (fresh arrays cost page faults)
+                cols, rows = np.empty((2, pts.shape[0] + 1), dtype=np.int32) if pix is None else pix
                 # the origin (the authors' first point) takes part in the extent
                 if not _kernels.authors_pixels_from_stats(
                     pts, s.size, s.pad, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols, rows
@@ -390,12 +390,14 @@ class FractalDB(ImageGenerator):
         return image
 
     @staticmethod
-    def flipped(image, flip, s: FractalDBSettings) -> np.ndarray:
+    def flipped(image, flip, s: FractalDBSettings, out=None) -> np.ndarray:
         """Flip 0 none, 1 top-bottom, 2 left-right, 3 both (the authors' order) of an
-        ``unflipped`` render; (H, W) for gray, (H, W, 3) colours for colour; a new array."""
+        ``unflipped`` render; (H, W) for gray, (H, W, 3) colours for colour (written into
+        ``out`` when given); a new array otherwise."""
         if s.color == "color":
             h, w = image.shape[:2]
-            return raster.expand_palette(image[:, :, 0], PALETTE, bool(flip & 1), bool(flip & 2), np.empty((h, w, 3), np.uint8))
+            out = np.empty((h, w, 3), np.uint8) if out is None else out
+            return raster.expand_palette(image[:, :, 0], PALETTE, bool(flip & 1), bool(flip & 2), out)
         v = image
         if flip & 1:
             v = v[::-1]
@@ -415,17 +417,19 @@ class FractalDB(ImageGenerator):
         table = weight_table(s.weight_rows, s.weight_step)
         out = np.empty((s.n_points - 1, 2))
         draws = np.empty(_kernels.DRAW_CHUNK)
+        pix = np.empty((2, s.n_points), dtype=np.int32)
         buf = np.zeros((s.size, s.size, 1), dtype=np.uint8)
+        rgb = np.empty((s.size, s.size, 3), dtype=np.uint8) if s.color == "color" else None
         points_key = render_key = None
         cols = rows = None
         for i in indices:
             row, flip, k, cycle = self.decompose(i, s)
             pk = (row, cycle, k if s.render == "point" else None)
             if pk != points_key:  # consecutive images of a row share its orbit
-                cols, rows = self.pixels(params, category, row, cycle, seed, s, table, out, render_index=pk[2], buffer=draws)
+                cols, rows = self.pixels(params, category, row, cycle, seed, s, table, out, render_index=pk[2], buffer=draws, pix=pix)
                 points_key = pk
                 render_key = None
             if (row, cycle, k) != render_key:  # the 4 flips of a render share it
                 self.unflipped(cols, rows, category, row, k, cycle, seed, s, buf)
                 render_key = (row, cycle, k)
-            yield i, self.flipped(buf, flip, s)
+            yield i, self.flipped(buf, flip, s, rgb)  # rgb: reused, as render_many's images may be
