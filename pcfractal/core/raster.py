@@ -6,21 +6,6 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
-def splat(xy, image, value):
-    """Set ``image[row, col] = value`` for every point ``xy[i] = (col, row)`` in pixel units
-    (floored; points outside the image are skipped). Returns the number of points drawn."""
-    h, w = image.shape
-    drawn = 0
-    for i in range(xy.shape[0]):
-        cx = xy[i, 0]
-        cy = xy[i, 1]
-        if cx >= 0.0 and cy >= 0.0 and cx < w and cy < h:
-            image[int(cy), int(cx)] = value
-            drawn += 1
-    return drawn
-
-
 def fit_to_pixels(xy: np.ndarray, size: int, margin: float = 0.05) -> np.ndarray:
     """Scale (n, 2) coordinates uniformly (aspect kept) into a ``size`` x ``size`` image with a
     ``margin`` fraction on each side; y grows upwards in the input, downwards in the image."""
@@ -32,19 +17,6 @@ def fit_to_pixels(xy: np.ndarray, size: int, margin: float = 0.05) -> np.ndarray
     pix += centre_shift
     pix[:, 1] = size - pix[:, 1]
     return pix
-
-
-def tile_grid(tiles: list[np.ndarray], columns: int, pad: int = 2, background: int = 0) -> np.ndarray:
-    """Arrange equal-sized 2D uint8 tiles in a grid with ``pad`` pixels between them."""
-    if not tiles:
-        raise ValueError("no tile to arrange")
-    h, w = tiles[0].shape
-    rows = -(-len(tiles) // columns)
-    grid = np.full((rows * (h + pad) + pad, columns * (w + pad) + pad), background, dtype=np.uint8)
-    for k, t in enumerate(tiles):
-        r, c = divmod(k, columns)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = t
-    return grid
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,101 +219,6 @@ def render_points(points: np.ndarray, camera: Camera, value: int = 255) -> np.nd
 
 
 @njit(cache=True, nogil=True)
-def fit_splat_patch(points, size, pad, image, value, mask, flip_x, flip_y):
-    """Stretch 2D points to the image and stamp a 3x3 ``mask`` at each; return pixels lit.
-
-    points: (n, 2) float64 (x right, y up). Each axis is min-max scaled on its own (the
-    aspect ratio is not kept) onto pixels [pad, size - pad): column =
-    pad + min(floor((x - xmin) / (xmax - xmin) * inner), inner - 1) with inner = size - 2 pad,
-    row likewise from y with y growing upwards (row = size - 1 - that). ``flip_x`` /
-    ``flip_y`` mirror the columns / rows. ``mask`` (3, 3) uint8: non-zero cells are drawn,
-    centred on the point's pixel (clipped at the border); a mask with only its centre set
-    is point rendering. Returns the number of pixels that went from 0 to non-zero (so on a
-    zero image: the lit pixel count), or -1 when an axis has no extent or is not finite.
-    """
-    n = points.shape[0]
-    h, w = image.shape
-    xmin = np.inf
-    xmax = -np.inf
-    ymin = np.inf
-    ymax = -np.inf
-    for i in range(n):
-        x = points[i, 0]
-        y = points[i, 1]
-        xmin = min(xmin, x)
-        xmax = max(xmax, x)
-        ymin = min(ymin, y)
-        ymax = max(ymax, y)
-    sx = xmax - xmin
-    sy = ymax - ymin
-    if not (sx > 0.0 and sy > 0.0 and np.isfinite(sx) and np.isfinite(sy)):
-        return -1
-    inner = size - 2 * pad
-    kx = inner / sx
-    ky = inner / sy
-    lit = 0
-    for i in range(n):
-        c = int((points[i, 0] - xmin) * kx)
-        r = int((points[i, 1] - ymin) * ky)
-        if c > inner - 1:
-            c = inner - 1
-        if r > inner - 1:
-            r = inner - 1
-        c += pad
-        r = size - 1 - (r + pad)
-        if flip_x:
-            c = size - 1 - c
-        if flip_y:
-            r = size - 1 - r
-        for dr in range(3):
-            rr = r + dr - 1
-            if rr < 0 or rr >= h:
-                continue
-            for dc in range(3):
-                if mask[dr, dc] == 0:
-                    continue
-                cc = c + dc - 1
-                if cc < 0 or cc >= w:
-                    continue
-                if image[rr, cc] == 0:
-                    lit += 1
-                image[rr, cc] = value
-    return lit
-
-
-POINT_MASK = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.uint8)
-
-
-def patch_mask(code: int) -> np.ndarray:
-    """The 3x3 patch of pattern ``code`` in 1..511: bit k (k = 3 row + column) sets a cell."""
-    if not 1 <= code <= 511:
-        raise ValueError(f"a 3x3 patch pattern is a code in 1..511, got {code}")
-    return np.array([(code >> k) & 1 for k in range(9)], dtype=np.uint8).reshape(3, 3)
-
-
-def dilate(points_image: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None, value: int = 255) -> np.ndarray:
-    """Stamp the 3x3 ``mask`` (centred) at every non-zero pixel of ``points_image``: the same
-    pixels as ``fit_splat_patch`` drawing each point with that mask, but the cost depends on
-    the image size, not the point count (a shifted OR per mask cell, vectorised). Returns
-    ``out`` (h, w) uint8 with ``value`` where lit, 0 elsewhere."""
-    h, w = points_image.shape
-    if out is None:
-        out = np.zeros((h, w), dtype=np.uint8)
-    else:
-        out[:] = 0
-    src = points_image != 0
-    hit = np.zeros((h, w), dtype=bool)
-    for dr in range(3):
-        for dc in range(3):
-            if not mask[dr, dc]:
-                continue
-            oy, ox = dr - 1, dc - 1  # a point at (r, c) lights (r + oy, c + ox)
-            hit[max(oy, 0) : h + min(oy, 0), max(ox, 0) : w + min(ox, 0)] |= src[max(-oy, 0) : h - max(oy, 0), max(-ox, 0) : w - max(ox, 0)]
-    out[hit] = value
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _clip_segment(x0, y0, x1, y1, xmin, ymin, xmax, ymax):
     """Liang-Barsky: the part of segment (x0, y0)-(x1, y1) inside the box, or ok False."""
     dx = x1 - x0
@@ -466,18 +343,24 @@ def authors_pixels(points, size, pad, cols, rows):
     final top-bottom flip (y grows with the row). Returns False for a zero or non-finite
     extent (nothing written).
     """
-    n = points.shape[0]
     xmin = 0.0
     xmax = 0.0
     ymin = 0.0
     ymax = 0.0
-    for i in range(n):
+    for i in range(points.shape[0]):
         x = points[i, 0]
         y = points[i, 1]
         xmin = min(xmin, x)
         xmax = max(xmax, x)
         ymin = min(ymin, y)
         ymax = max(ymax, y)
+    return authors_pixels_in_extent(points, size, pad, xmin, xmax, ymin, ymax, cols, rows)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def authors_pixels_in_extent(points, size, pad, xmin, xmax, ymin, ymax, cols, rows):
+    """``authors_pixels`` when the orbit's per-axis extent (origin included) is known
+    already (the image kernels gather it while making the orbit): one pass."""
     sx = xmax - xmin
     sy = ymax - ymin
     if not (sx > 0.0 and sy > 0.0 and np.isfinite(sx) and np.isfinite(sy)):
@@ -487,7 +370,7 @@ def authors_pixels(points, size, pad, cols, rows):
     ky = inner / sy
     cols[0] = int((0.0 - xmin) * kx + pad)
     rows[0] = int((0.0 - ymin) * ky + pad)
-    for i in range(n):
+    for i in range(points.shape[0]):
         cols[i + 1] = int((points[i, 0] - xmin) * kx + pad)
         rows[i + 1] = int((points[i, 1] - ymin) * ky + pad)
     return True

@@ -161,22 +161,3 @@ def normalization_from_stats(stats, n: int, d: int = 3):
         return False, 1.0, np.zeros(d)
     scale = 2.0 / span
     return True, scale, stats[2 * d : 3 * d].copy() * (-scale / n)
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
-def authors_pixels_from_stats(points, size, pad, xmin, xmax, ymin, ymax, cols, rows):
-    """``raster.authors_pixels`` when the orbit's per-axis extent (origin included) is
-    known: the same pixels, one pass."""
-    sx = xmax - xmin
-    sy = ymax - ymin
-    if not (sx > 0.0 and sy > 0.0 and np.isfinite(sx) and np.isfinite(sy)):
-        return False
-    inner = float(size - 2 * pad)
-    kx = inner / sx
-    ky = inner / sy
-    cols[0] = int((0.0 - xmin) * kx + pad)
-    rows[0] = int((0.0 - ymin) * ky + pad)
-    for i in range(points.shape[0]):
-        cols[i + 1] = int((points[i, 0] - xmin) * kx + pad)
-        rows[i + 1] = int((points[i, 1] - ymin) * ky + pad)
-    return True

@@ -360,7 +360,7 @@ class FractalDB(ImageGenerator):
                 # pix: (2, n_points) int32 kept by the caller (fresh arrays cost page faults)
                 cols, rows = np.empty((2, pts.shape[0] + 1), dtype=np.int32) if pix is None else pix
                 # the origin (the authors' first point) takes part in the extent
-                if not _kernels.authors_pixels_from_stats(
+                if not raster.authors_pixels_in_extent(
                     pts, s.size, s.pad, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols, rows
                 ):
                     raise RuntimeError("fractaldb: a degenerate orbit (zero extent) cannot be drawn")

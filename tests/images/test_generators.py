@@ -166,7 +166,7 @@ def test_orbit_with_stats_equals_chaos_game(dim, n, bound):
             cols, rows = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
             cols2, rows2 = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
             assert raster.authors_pixels(ref, 300, 6, cols, rows)
-            assert _kernels.authors_pixels_from_stats(
+            assert raster.authors_pixels_in_extent(
                 ref, 300, 6, min(0.0, st[0]), max(0.0, st[1]), min(0.0, st[2]), max(0.0, st[3]), cols2, rows2
             )
             np.testing.assert_array_equal(cols, cols2)

@@ -97,41 +97,12 @@ def test_random_camera_is_seeded_and_on_the_sphere():
     np.testing.assert_allclose(cams[0].rotation[2], -cams[0].eye / 4.0, atol=1e-12)
 
 
-def test_patch_and_flip_kernel():
-    pts = np.array([[0.0, 0.0], [1.0, 1.0]])
-    img = np.zeros((10, 10), np.uint8)
-    mask = raster.patch_mask((1 << 4) | (1 << 5))  # bit 3 row + col: centre and right neighbour
-    lit = raster.fit_splat_patch(pts, 10, 0, img, 255, mask, False, False)
-    # (0,0) -> row 9, column 0 (y grows upwards); (1,1) -> row 0, column 9 (its right cell is clipped)
-    assert img[9, 0] == 255 and img[9, 1] == 255 and img[0, 9] == 255
-    assert lit == 3 and np.count_nonzero(img) == 3
-    flipped = np.zeros((10, 10), np.uint8)
-    raster.fit_splat_patch(pts, 10, 0, flipped, 255, raster.POINT_MASK, True, False)
-    assert flipped[9, 9] == 255 and flipped[0, 0] == 255
-
-
 def test_polyline_clipping_draws_only_inside():
     img = np.zeros((20, 20), np.uint8)
     xs = np.array([[-1000.0, 1000.0]])
     ys = np.array([[10.0, 10.0]])
     raster.draw_polylines(img, xs, ys, np.array([7], np.uint8), False)
     assert (img[10] == 7).all() and np.count_nonzero(img) == 20
-
-
-@pytest.mark.parametrize("code", [1, 16, 0b101010101, 511, 0b000111000])
-@pytest.mark.parametrize("flip", [0, 1, 2, 3])
-def test_dilated_point_image_equals_per_point_patches(code, flip):
-    pts = np.random.default_rng(code).normal(size=(3000, 2)) ** 3
-    mask = raster.patch_mask(code)
-    direct = np.zeros((40, 40), np.uint8)
-    raster.fit_splat_patch(pts, 40, 2, direct, 255, mask, bool(flip & 1), bool(flip & 2))
-    dots = np.zeros((40, 40), np.uint8)
-    raster.fit_splat_patch(pts, 40, 2, dots, 255, raster.POINT_MASK, False, False)
-    if flip & 1:
-        dots = dots[:, ::-1]
-    if flip & 2:
-        dots = dots[::-1]
-    np.testing.assert_array_equal(raster.dilate(dots, mask), direct)
 
 
 @pytest.mark.parametrize("seed", range(3))
