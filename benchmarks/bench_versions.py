@@ -15,6 +15,7 @@ cost of each version's default, not of the same images. Not a test.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -26,8 +27,8 @@ SETTINGS = {"exfractaldb": {"size": 224, "n_points": 100_000}, "fractaldb": {"si
 
 # run in a fresh interpreter with the version's tree first on sys.path
 PROBE = """
-import sys, time
-kind, n, over = sys.argv[1], int(sys.argv[2]), eval(sys.argv[3])
+import json, sys, time
+kind, n, over = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 import pcfractal
 from pcfractal.images import encode_gray, get_generator
 gen = get_generator(kind)
@@ -44,7 +45,12 @@ print((time.process_time() - t) / n * 1e3, pcfractal.__file__)
 def ms_per_image(tree: Path, kind: str, n: int) -> float:
     env = dict(os.environ, PYTHONPATH=str(tree), PCFRACTAL_PROGRESS_SECONDS="0")
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, kind, str(n), repr(SETTINGS[kind])], env=env, capture_output=True, text=True, check=True, cwd=tree
+        [sys.executable, "-c", PROBE, kind, str(n), json.dumps(SETTINGS[kind])],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tree,
     ).stdout.split()
     if not Path(out[1]).resolve().is_relative_to(tree.resolve()):
         raise SystemExit(f"{tree}: imported pcfractal from {out[1]}, not from that tree")
